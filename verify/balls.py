@@ -1,0 +1,152 @@
+"""Exact, picklable balls and their decimal serialization.
+
+A :class:`Ball` is a dyadic midpoint and an upper bound on the radius, both
+exact (integer mantissa and exponent), so it can cross process boundaries and be
+turned into decimal strings without ever passing through float64.
+
+Serialization (``to_json``) keeps the enclosure rigorous: the decimal midpoint
+is rounded to the requested number of significant digits, and the rounding
+error is *added* to the radius, which is then rounded *up*.
+
+>>> from flint import arb, ctx
+>>> with ctx.workprec(100):
+...     b = Ball.from_arb(arb(1) / 3)
+>>> b.contains(Fraction(1, 3))
+True
+>>> d = b.to_json(20)
+>>> d["mid"]
+'0.33333333333333333333333'
+>>> Fraction(d["rad"]) >= abs(Fraction(d["mid"]) - Fraction(1, 3))
+True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import mpmath
+from flint import arb
+
+
+def _dyadic(man: int, exp: int) -> Fraction:
+    return Fraction(man) * (Fraction(2) ** exp)
+
+
+@dataclass(frozen=True)
+class Ball:
+    """An enclosure ``[mid - rad, mid + rad]`` with exact dyadic endpoints data."""
+
+    man: int
+    exp: int
+    rad_man: int
+    rad_exp: int
+
+    @classmethod
+    def from_arb(cls, x: arb) -> Ball:
+        """Exact copy of an Arb ball (midpoint and radius upper bound)."""
+        if not x.is_finite():
+            raise ArithmeticError(f"non-finite ball {x}")
+        m, e = x.mid().man_exp()
+        r, re = x.rad().upper().man_exp()
+        return cls(int(m), int(e), int(r), int(re))
+
+    @classmethod
+    def exact(cls, value: Fraction | int) -> Ball:
+        """A zero-radius ball; ``value`` must be dyadic."""
+        value = Fraction(value)
+        den = value.denominator
+        if den & (den - 1):
+            raise ValueError("Ball.exact needs a dyadic rational")
+        return cls(value.numerator, -(den.bit_length() - 1), 0, 0)
+
+    def to_arb(self) -> arb:
+        mid = arb(self.man) * arb(2) ** self.exp if self.exp < 0 else arb(self.man * 2**self.exp)
+        if self.rad_man == 0:
+            return mid
+        rad = arb(self.rad_man) * arb(2) ** self.rad_exp
+        return arb(mid.mid(), rad.upper())
+
+    @property
+    def mid_fraction(self) -> Fraction:
+        return _dyadic(self.man, self.exp)
+
+    @property
+    def rad_fraction(self) -> Fraction:
+        return _dyadic(self.rad_man, self.rad_exp)
+
+    def mid_mpf(self) -> mpmath.mpf:
+        """The midpoint as an exact mpmath number (no rounding)."""
+        return mpmath.mpf((self.man, self.exp)) if self.man else mpmath.mpf(0)
+
+    def rad_mpf(self) -> mpmath.mpf:
+        return mpmath.mpf((self.rad_man, self.rad_exp)) if self.rad_man else mpmath.mpf(0)
+
+    def __float__(self) -> float:
+        return float(self.mid_fraction)
+
+    def contains(self, value: Fraction | int | str | mpmath.mpf) -> bool:
+        """Whether the exact ``value`` lies in the ball."""
+        if isinstance(value, mpmath.mpf):
+            man, exp = value.man_exp
+            value = _dyadic(int(man), int(exp))
+        value = Fraction(value)
+        return abs(value - self.mid_fraction) <= self.rad_fraction
+
+    def one_minus(self) -> Ball:
+        """The ball of ``1 - x`` (exact: dyadic arithmetic)."""
+        one_minus_mid = 1 - self.mid_fraction
+        den = one_minus_mid.denominator
+        return Ball(one_minus_mid.numerator, -(den.bit_length() - 1), self.rad_man, self.rad_exp)
+
+    def correct_digits(self) -> float:
+        """Decimal digits certified: -log10(rad / max(1, |mid|)) (inf for exact balls)."""
+        if self.rad_man == 0:
+            return math.inf
+        scale = max(Fraction(1), abs(self.mid_fraction))
+        ratio = self.rad_fraction / scale
+        return -(math.log10(ratio.numerator) - math.log10(ratio.denominator))
+
+    def relative_digits(self) -> float:
+        """Decimal digits of relative accuracy: -log10(rad / |mid|) (0 if the ball contains 0)."""
+        if self.rad_man == 0:
+            return math.inf
+        mid = abs(self.mid_fraction)
+        if mid <= self.rad_fraction:
+            return 0.0
+        ratio = self.rad_fraction / mid
+        return -(math.log10(ratio.numerator) - math.log10(ratio.denominator))
+
+    def to_json(self, digits: int) -> dict[str, str]:
+        """``{"mid", "rad"}`` decimal strings; the rad covers the midpoint's decimal rounding."""
+        mid = self.mid_fraction
+        with mpmath.workdps(digits + 10):
+            text = mpmath.nstr(self.mid_mpf(), digits + 3, min_fixed=-5, max_fixed=digits + 5)
+        rounding = abs(Fraction(text) - mid)
+        return {"mid": text, "rad": decimal_upper(self.rad_fraction + rounding)}
+
+
+def decimal_upper(value: Fraction, sig: int = 3) -> str:
+    """A decimal string >= ``value`` with ``sig`` significant digits (rounded up).
+
+    >>> decimal_upper(Fraction(1, 3))
+    '3.34e-1'
+    >>> decimal_upper(Fraction(0))
+    '0'
+    """
+    if value <= 0:
+        return "0"
+    exp10 = math.floor(math.log10(value.numerator) - math.log10(value.denominator))
+    while Fraction(10) ** exp10 > value:
+        exp10 -= 1
+    while Fraction(10) ** (exp10 + 1) <= value:
+        exp10 += 1
+    scale = Fraction(10) ** (exp10 - sig + 1)
+    digits = math.ceil(value / scale)
+    if digits >= 10**sig:
+        digits //= 10
+        exp10 += 1
+        digits += 1
+    text = str(digits)
+    return f"{text[0]}.{text[1:]}e{exp10}" if len(text) > 1 else f"{text}e{exp10}"

@@ -1,0 +1,318 @@
+"""Normalized NTK / NNGP kernel matrices at any precision: the engine's public entry point.
+
+Three routes behind one interface:
+
+* ``certified``: Arb balls (python-flint). Every entry is an enclosure of the exact
+  normalized kernel value; the working precision is raised until every radius is at
+  most ``10**-digits * max(1, |mid|)``.
+* ``mpmath``: plain arbitrary precision, best effort (no error bound).
+* ``float64``: numpy double precision, best effort, to show where it breaks.
+
+Every off-diagonal entry depends on its pair only through the first-layer cosine,
+so equal correlations are computed once and distinct pairs run on all cores.
+
+>>> r = kernel_matrix([["1", "0"], ["0", "1"]], depth=2, kernel="nngp", digits=20)
+>>> r.entry_json(0, 1)["mid"]    # h(0) = 1/pi
+'0.31830988618379067153777'
+>>> r.guarantee
+'certified enclosure'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import mpmath
+import numpy as np
+
+from .balls import Ball
+from .dataset import Dataset
+from .errors import InputError
+from .layer_schedule import LayerSchedule, raw_diagonals
+from .parallel import run_tasks
+from .params import DEFAULT, Parameterization
+from .precision import bits_for_digits, check_digits, run_to_digits
+from .recursion_certified import PairCorrelation, certified_pair_sweep
+from .recursion_plain import float64_sweep, mpmath_pair_sweep
+
+KERNELS = ("ntk", "nngp")
+ROUTES = ("certified", "mpmath", "float64")
+GUARANTEES = {
+    "certified": "certified enclosure",
+    "mpmath": "best effort (plain mpmath, no error bound)",
+    "float64": "best effort (float64, no error bound)",
+}
+MAX_DEPTH = 10**9
+
+
+def check_depth(depth: object) -> int:
+    """Validate a depth (an integer >= 1)."""
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)):
+        try:
+            depth = int(str(depth), 10)
+        except ValueError:
+            raise InputError(f"depth must be an integer >= 1, got {depth!r}") from None
+    depth = int(depth)
+    if depth < 1:
+        raise InputError(f"depth must be >= 1, got {depth}")
+    if depth > MAX_DEPTH:
+        raise InputError(f"depth {depth} is beyond this route's limit of {MAX_DEPTH}")
+    return depth
+
+
+def check_choice(value: str, choices: Sequence[str], what: str) -> str:
+    if value not in choices:
+        raise InputError(f"unknown {what} {value!r}; choose from {', '.join(choices)}")
+    return value
+
+
+@dataclass
+class KernelResult:
+    """One normalized kernel matrix (ones on the diagonal for a symmetric Gram matrix).
+
+    ``entries[i][j]`` is a :class:`~verify.balls.Ball` (certified route), an
+    ``mpmath.mpf`` (mpmath route) or a ``float`` (float64 route). ``gaps[i][j]`` is
+    1 minus the entry, computed without cancellation on the certified route.
+    The raw kernel is ``raw_factor * entries``.
+    """
+
+    kernel: str
+    depth: int
+    digits: int
+    route: str
+    parameterization: Parameterization
+    working_precision_bits: int | None
+    entries: list[list[Any]]
+    gaps: list[list[Any]]
+    raw_factor: mpmath.mpf
+    n0: int
+    projection: str
+    data_name: str = "data"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def guarantee(self) -> str:
+        return GUARANTEES[self.route]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.entries), len(self.entries[0]) if self.entries else 0
+
+    def mid_array(self) -> np.ndarray:
+        """Best effort: the midpoints as a float64 array."""
+        return np.array([[float(v) for v in row] for row in self.entries], dtype=np.float64)
+
+    def entry_json(self, i: int, j: int) -> dict[str, str | None]:
+        return _value_json(self.entries[i][j], self.digits)
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON form (see README): decimals as strings, never through float64."""
+        rows, cols = self.shape
+        return {
+            "kernel": self.kernel,
+            "normalized": "ThetaBar" if self.kernel == "ntk" else "SigmaBar (= rho)",
+            "depth": self.depth,
+            "digits": self.digits,
+            "route": self.route,
+            "guarantee": self.guarantee,
+            "parameterization": self.parameterization.describe(),
+            "working_precision_bits": self.working_precision_bits,
+            "n": rows,
+            "m": cols,
+            "n0": self.n0,
+            "projection": self.projection,
+            "data": self.data_name,
+            "raw_factor": {
+                "value": mpmath.nstr(self.raw_factor, max(self.digits, 17)),
+                "meaning": "raw kernel = raw_factor * normalized kernel"
+                + (" (Theta^(L)(x,x))" if self.kernel == "ntk" else " (Sigma^(L)(x,x))"),
+                "guarantee": "exact up to the final rounding"
+                if self.parameterization.is_default else "best effort (mpmath)",
+            },
+            "matrix": [[self.entry_json(i, j) for j in range(cols)] for i in range(rows)],
+            **self.extra,
+        }
+
+
+def _value_json(value: Any, digits: int) -> dict[str, str | None]:
+    if isinstance(value, Ball):
+        return value.to_json(digits)
+    if isinstance(value, mpmath.mpf):
+        return {"mid": mpmath.nstr(value, digits + 3, min_fixed=-5, max_fixed=digits + 5),
+                "rad": None}
+    return {"mid": repr(float(value)), "rad": None}
+
+
+def _certified_task(pair: PairCorrelation, depths: Sequence[int], kernel: str, digits: int,
+                    schedule: LayerSchedule, relative_gap: bool) -> tuple[list, int]:
+    """Certified (gap, value) balls of one pair at every depth, precision raised until accurate."""
+    top = max(depths)
+    start = bits_for_digits(digits) + 2 * math.ceil(math.log2(top + 1)) + 24
+    if relative_gap:
+        start += 2 * math.ceil(math.log2(top + 1))
+
+    def compute(bits: int) -> list[Ball]:
+        out = certified_pair_sweep(pair, depths, kernel, bits, schedule)
+        return [f if kernel == "ntk" else e for e, f in out]
+
+    def accurate(gaps: list[Ball]) -> bool:
+        if relative_gap:
+            return all(g.rad_man == 0 or g.relative_digits() >= digits for g in gaps)
+        return all(g.correct_digits() >= digits for g in gaps)
+
+    gaps, bits = run_to_digits(compute, accurate, start, digits=digits,
+                               what=f"{kernel} entry at depth {top}")
+    return gaps, bits
+
+
+def _mpmath_task(pair: PairCorrelation, depths: Sequence[int], kernel: str, digits: int,
+                 schedule: LayerSchedule) -> tuple[list, int]:
+    bits = mpmath_bits(digits, max(depths))
+    with mpmath.workprec(bits):
+        rho1 = pair.sign * mpmath.sqrt(mpmath.mpf(pair.t.numerator) / pair.t.denominator)
+    out = mpmath_pair_sweep(rho1, depths, kernel, bits, schedule)
+    return [(th if kernel == "ntk" else rho) for rho, th in out], bits
+
+
+def mpmath_bits(digits: int, depth: int) -> int:
+    """Working precision of the mpmath route: the digits asked for plus 10 + 2 log10(L) guard digits."""
+    return bits_for_digits(digits + 10 + 2 * math.ceil(math.log10(depth + 1)))
+
+
+def kernel_sweep(
+    data: Dataset | Sequence[Sequence[object]] | np.ndarray,
+    depths: Sequence[int],
+    kernel: str = "ntk",
+    digits: int = 30,
+    route: str = "certified",
+    project: str = "normalize",
+    param: Parameterization | None = None,
+    progress: bool | None = None,
+    columns: Dataset | Sequence[Sequence[object]] | np.ndarray | None = None,
+    relative_gap: bool = False,
+) -> list[KernelResult]:
+    """Normalized kernel matrices at every depth in ``depths``, in one pass per pair.
+
+    Returns certified enclosures (``route="certified"``) or best-effort values (the
+    other routes); see :class:`KernelResult`. With ``columns`` the result is the
+    cross-kernel K(data, columns); otherwise the symmetric Gram matrix. With
+    ``relative_gap`` the certified route also makes every ``1 - entry`` accurate to
+    ``digits`` relative digits (needed near the flat limit).
+    """
+    kernel = check_choice(kernel, KERNELS, "kernel")
+    route = check_choice(route, ROUTES, "route")
+    digits = check_digits(digits)
+    depths = sorted({check_depth(d) for d in depths})
+    if not depths:
+        raise InputError("no depths given")
+    param = param or DEFAULT
+    rows = data if isinstance(data, Dataset) else Dataset.from_rows(data, project)
+    cols = rows if columns is None else (
+        columns if isinstance(columns, Dataset) else Dataset.from_rows(columns, project, "columns"))
+    if cols.n0 != rows.n0:
+        raise InputError(f"dimension mismatch: {rows.n0} vs {cols.n0} coordinates")
+    symmetric = columns is None
+    schedule = LayerSchedule(param.sigma_w2, param.sigma_b2, rows.n0)
+
+    keys: dict[tuple[int, int], PairCorrelation] = {}
+    for i in range(rows.n):
+        for j in range(i + 1 if symmetric else 0, cols.n):
+            keys[(i, j)] = _pair_of(rows, cols, i, j)
+    unique = sorted(set(keys.values()), key=lambda p: (p.sign, p.t))
+
+    bits_used: int | None = None
+    if route == "float64":
+        cos = _float_cosines(rows, cols)
+        if symmetric:
+            iu = np.triu_indices(rows.n, 1)
+            vals = float64_sweep(cos[iu], depths, kernel, schedule)
+        else:
+            vals = float64_sweep(cos.ravel(), depths, kernel, schedule)
+        per_depth_values = []
+        for v in vals:
+            mat = np.ones((rows.n, cols.n)) if symmetric else v.reshape(rows.n, cols.n)
+            if symmetric:
+                mat[iu] = v
+                mat[(iu[1], iu[0])] = v
+            per_depth_values.append(mat)
+        results = []
+        for d, mat in zip(depths, per_depth_values, strict=True):
+            entries = [[float(x) for x in row] for row in mat]
+            gaps = [[1.0 - x for x in row] for row in entries]
+            results.append(_result(kernel, d, digits, route, param, None, entries, gaps, rows))
+        return results
+
+    if route == "certified":
+        tasks = [(p, depths, kernel, digits, schedule, relative_gap) for p in unique]
+        outs = run_tasks(_certified_task, tasks, progress=progress, cost=max(depths))
+    else:
+        tasks = [(p, depths, kernel, digits, schedule) for p in unique]
+        outs = run_tasks(_mpmath_task, tasks, progress=progress, cost=4 * max(depths))
+    by_pair = {p: o[0] for p, o in zip(unique, outs, strict=True)}
+    bits_used = max((o[1] for o in outs), default=bits_for_digits(digits))
+
+    results = []
+    for k, d in enumerate(depths):
+        entries: list[list[Any]] = [[None] * cols.n for _ in range(rows.n)]
+        gaps: list[list[Any]] = [[None] * cols.n for _ in range(rows.n)]
+        for (i, j), p in keys.items():
+            gap = by_pair[p][k]
+            if route == "certified":
+                value = gap.one_minus()
+            else:
+                value, gap = gap, 1 - gap
+            entries[i][j], gaps[i][j] = value, gap
+            if symmetric:
+                entries[j][i], gaps[j][i] = value, gap
+        if symmetric:
+            one, zero = (Ball.exact(1), Ball.exact(0)) if route == "certified" else (
+                mpmath.mpf(1), mpmath.mpf(0))
+            for i in range(rows.n):
+                entries[i][i], gaps[i][i] = one, zero
+        results.append(_result(kernel, d, digits, route, param, bits_used, entries, gaps, rows))
+    return results
+
+
+def kernel_matrix(
+    data: Dataset | Sequence[Sequence[object]] | np.ndarray,
+    depth: int,
+    kernel: str = "ntk",
+    digits: int = 30,
+    route: str = "certified",
+    project: str = "normalize",
+    param: Parameterization | None = None,
+    progress: bool | None = None,
+    columns: Dataset | Sequence[Sequence[object]] | np.ndarray | None = None,
+    relative_gap: bool = False,
+) -> KernelResult:
+    """The normalized kernel matrix at one depth; certified enclosures on the certified route.
+
+    See :func:`kernel_sweep` for the arguments.
+    """
+    return kernel_sweep(data, [depth], kernel, digits, route, project, param, progress,
+                        columns, relative_gap)[0]
+
+
+def _pair_of(rows: Dataset, cols: Dataset, i: int, j: int) -> PairCorrelation:
+    from .dataset import pair_correlation
+
+    return pair_correlation(rows.points[i], cols.points[j])
+
+
+def _float_cosines(rows: Dataset, cols: Dataset) -> np.ndarray:
+    a, b = rows.float_points(), cols.float_points()
+    return np.clip(a @ b.T, -1.0, 1.0)
+
+
+def _result(kernel: str, depth: int, digits: int, route: str, param: Parameterization,
+            bits: int | None, entries: list, gaps: list, data: Dataset) -> KernelResult:
+    prec = bits or 113
+    with mpmath.workprec(max(prec, 64)):
+        q, t = raw_diagonals(Fraction(param.sigma_w2), Fraction(param.sigma_b2), data.n0, depth)
+    factor = t if kernel == "ntk" else q
+    return KernelResult(kernel, depth, digits, route, param, bits, entries, gaps, factor,
+                        data.n0, data.project, data.name)

@@ -1,0 +1,65 @@
+"""Goal-driven precision: evaluate, check the result against the request, raise, or give up.
+
+One helper owns the loop (Ziv's strategy, as python-flint's ``showgood``): callers
+ask for decimal digits of the *result*; the working precision is an output.
+
+>>> bits_for_digits(30)
+100
+>>> res, bits = run_to_digits(lambda p: p, lambda r: r >= 400, start_bits=100)
+>>> res, bits
+(400, 400)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TypeVar
+
+from .errors import InputError, PrecisionNotReached
+
+T = TypeVar("T")
+
+MAX_DIGITS = 10_000
+DEFAULT_MAX_BITS = 1 << 16
+
+
+def check_digits(digits: object) -> int:
+    """Validate a requested number of decimal digits (1 .. MAX_DIGITS)."""
+    if isinstance(digits, bool) or not isinstance(digits, int):
+        try:
+            digits = int(str(digits), 10)
+        except ValueError:
+            raise InputError(f"digits must be an integer, got {digits!r}") from None
+    if digits < 1 or digits > MAX_DIGITS:
+        raise InputError(f"digits must be between 1 and {MAX_DIGITS}, got {digits}")
+    return digits
+
+
+def bits_for_digits(digits: int) -> int:
+    """Bits that carry ``digits`` decimal digits (ceil(digits * log2(10)))."""
+    return math.ceil(digits * math.log2(10))
+
+
+def run_to_digits(
+    compute: Callable[[int], T],
+    accurate: Callable[[T], bool],
+    start_bits: int,
+    max_bits: int = DEFAULT_MAX_BITS,
+    digits: int | None = None,
+    what: str = "result",
+) -> tuple[T, int]:
+    """Run ``compute(bits)`` at rising precision until ``accurate(result)``.
+
+    The precision starts at ``start_bits`` and doubles. Returns the result and the
+    working precision that met the request; raises :class:`PrecisionNotReached`
+    past ``max_bits`` (never pads digits).
+    """
+    bits = max(32, int(start_bits))
+    while True:
+        result = compute(bits)
+        if accurate(result):
+            return result, bits
+        if bits >= max_bits:
+            raise PrecisionNotReached(digits if digits is not None else -1, max_bits, what)
+        bits = min(2 * bits, max_bits)
