@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
                 for kern, mat in mats.items():
                     a = np.array(mat)
                     b = np.array(old["datasets"][name]["depths"][depth][kern])
-                    worst = max(worst, float(np.max(np.abs(a - b) / np.abs(b))))
+                    worst = max(worst, float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300))))
         print(f"max relative difference vs {args.out}: {worst:.3e}")
         return 0 if worst <= 1e-14 else 1
 

@@ -30,7 +30,7 @@ import mpmath
 import numpy as np
 
 from .balls import Ball
-from .dataset import Dataset
+from .dataset import Dataset, pair_correlation
 from .errors import InputError
 from .layer_schedule import LayerSchedule, raw_diagonals
 from .parallel import run_tasks
@@ -298,8 +298,6 @@ def kernel_matrix(
 
 
 def _pair_of(rows: Dataset, cols: Dataset, i: int, j: int) -> PairCorrelation:
-    from .dataset import pair_correlation
-
     return pair_correlation(rows.points[i], cols.points[j])
 
 

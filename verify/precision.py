@@ -20,7 +20,7 @@ from .errors import InputError, PrecisionNotReached
 
 T = TypeVar("T")
 
-MAX_DIGITS = 10_000
+MAX_DIGITS = 2_000
 DEFAULT_MAX_BITS = 1 << 16
 
 

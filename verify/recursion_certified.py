@@ -70,30 +70,141 @@ def certified_pair_sweep(
     targets = sorted(set(depths))
     out: dict[int, tuple[Ball, Ball | None]] = {}
     with ctx.workprec(prec):
-        pi = arb.pi()
         e = _arb_of(schedule.first_layer_scale) * pair.gap_arb()
-        f = e if want_ntk else None
+        state = _GapState(e, want_ntk, schedule.is_default)
         coeffs = schedule.iterate(_arb_of)
         default = schedule.is_default
+        fast = default and prec <= FAST_PATH_MAX_BITS
         layer = 1
-        idx = 0
-        last = targets[-1]
-        while True:
-            if layer == targets[idx]:
-                out[layer] = (Ball.from_arb(e), Ball.from_arb(f) if want_ntk else None)
-                idx += 1
-                if layer == last:
-                    break
-            lam, nu = next(coeffs)
-            if want_ntk:
-                a = arccos_one_minus_arb(e) / pi
-            rad = e.rad()
-            e = gap_map_arb(e.mid())
-            if rad != 0:
-                e = e + arb(0, rad)
-            if not default:
-                e = lam * e
-            if want_ntk:
-                f = (1 - nu) * (a + f * (1 - a)) + nu * e
-            layer += 1
+        for target in targets:
+            while layer < target:
+                if fast and state.e.mid() <= 1:
+                    layer = _run_default_fast(state, layer, target)
+                    if layer == target:
+                        break
+                lam, nu = next(coeffs)
+                state.step(layer, None if default else (lam, nu))
+                layer += 1
+            out[layer] = state.balls(layer)
     return [out[d] for d in targets]
+
+
+FAST_PATH_MAX_BITS = 800
+_UP = 1 + 2.0**-48            # covers the rounding of a few float64 operations
+_K = 0.3979 * _UP             # >= 1.25 / pi
+
+
+def _run_default_fast(state: _GapState, layer: int, target: int) -> int:
+    """Advance the default model from ``layer`` towards ``target``; return the layer reached.
+
+    The midpoint m_l is iterated with Arb (each step's rounding is a fresh radius);
+    the radii are carried as float64 upper bounds, by proven bounds instead of ball
+    arithmetic (radii of 2^-800 and above are far from float64 underflow):
+
+    * e_{l+1} in g(m_l) +- (rad g(m_l) + R_l), since 0 <= g' <= 1;
+    * |a(E) - a(m_l)| <= da_l = 1.25 R_l / (pi s(m_l)) for E in m_l +- R_l while
+      R_l <= m_l / 4 (see :meth:`_GapState._arccos_over_pi`);
+    * d_{l+1} = d_l (1 - a_l) + l a_l + e_{l+1} with d_l in [0, l], 0 <= 1 - a_l <= 1, so an
+      error Sd_l in d_l, da_l in a_l and R_l in e_{l+1} give
+      Sd_{l+1} <= Sd_l (1 + da_l) + l da_l + R_l.
+
+    Stops early (returning the layer) when m_l > 1 or R_l > m_l / 4, where the
+    general ball step takes over.
+    """
+    want_ntk = state.want_ntk
+    inv_pi = state.inv_pi
+    two_over_pi = 2 * inv_pi
+    e = state.e
+    m = e.mid()
+    big_r = float(e.rad()) * _UP
+    d = state.d
+    sd = 0.0
+    if want_ntk:
+        sd = float(d.rad()) * _UP
+        d = d.mid()
+    half, one, two = arb(0.5), arb(1), arb(2)
+    while layer < target:
+        if big_r > 0 and 4 * big_r > float(m):
+            break
+        ha = (m * half).sqrt().asin()
+        s = (m * (two - m)).sqrt()
+        g = m + ((one - m) * (ha + ha) - s) * inv_pi
+        if want_ntk:
+            if big_r > 0:
+                s_low = float(s.lower())
+                if not s_low > 0:
+                    break
+                da = _K * big_r / s_low * _UP
+                sd = (sd * (1 + da) + layer * da + big_r) * _UP
+            a = ha * two_over_pi
+            d = d * (one - a) + a * layer + g
+        big_r = (big_r + float(g.rad()) * _UP) * _UP
+        m = g.mid()
+        layer += 1
+    state.e = arb(m, big_r) if big_r > 0 else m
+    if want_ntk:
+        state.d = d + arb(0, sd) if sd > 0 else d
+    return layer
+
+
+class _GapState:
+    """e_l (and d_l = l (1 - ThetaBar^(l)) or f_l = 1 - ThetaBar^(l)) as balls; one layer per step.
+
+    Hot loop: about a dozen Arb operations per layer. ``e`` is re-centred on its
+    midpoint every layer; ``a_l = arccos(1 - e_l)/pi`` is enclosed from its value at
+    the midpoint plus the input radius times a proven bound on its derivative.
+    """
+
+    def __init__(self, e: arb, want_ntk: bool, default: bool) -> None:
+        self.e = e
+        self.default_form = default
+        self.want_ntk = want_ntk
+        self.pi = arb.pi()
+        self.inv_pi = 1 / self.pi
+        self.d = e if want_ntk else None     # d_1 = 1 * f_1 = e_1
+
+    def step(self, layer: int, general: tuple[arb, arb] | None) -> None:
+        e = self.e
+        mid, rad = e.mid(), e.rad()
+        if mid <= 1:
+            half_angle = (mid * 0.5).sqrt().asin()          # arccos(1 - m) = 2 * half_angle
+            s = (mid * (2 - mid)).sqrt()
+            g = mid + ((1 - mid) * (2 * half_angle) - s) * self.inv_pi
+        else:
+            half_angle = None
+            g = gap_map_arb(mid)
+        if rad != 0:
+            g = g + arb(0, rad)
+        if self.want_ntk:
+            a = self._arccos_over_pi(e, mid, rad, half_angle, s if half_angle is not None else None)
+        if general is not None:
+            lam, nu = general
+            g = lam * g
+            if self.want_ntk:
+                # f_{l+1} = (1 - nu)(a + f (1 - a)) + nu e_{l+1}
+                self.d = (1 - nu) * (a + self.d * (1 - a)) + nu * g
+        elif self.want_ntk:
+            # d_{l+1} = l a_l + d_l (1 - a_l) + e_{l+1}   (d_l = l (1 - ThetaBar^(l)))
+            self.d = self.d * (1 - a) + a * layer + g
+        self.e = g
+
+    def _arccos_over_pi(self, e: arb, mid: arb, rad: arb, half_angle: arb | None,
+                        s: arb | None) -> arb:
+        """Enclosure of arccos(1 - E)/pi for all E in the ball e.
+
+        On (0, 1] the derivative of arccos(1 - E) is 1/sqrt(E (2 - E)), decreasing in E;
+        if rad <= mid/4 then sqrt((m - r)(2 - m + r)) >= sqrt(3/4) s(m) > 0.8 s(m), so the
+        value moves by at most 1.25 rad / s(m) over the ball.
+        """
+        if half_angle is None or (rad != 0 and 4 * rad > mid) or (rad != 0 and not s > 0):
+            return arccos_one_minus_arb(e) * self.inv_pi
+        angle = 2 * half_angle
+        if rad != 0:
+            angle = angle + arb(0, (1.25 * rad / s).upper())
+        return angle * self.inv_pi
+
+    def balls(self, layer: int) -> tuple[Ball, Ball | None]:
+        e_ball = Ball.from_arb(self.e)
+        if not self.want_ntk:
+            return e_ball, None
+        return e_ball, Ball.from_arb(self.d / layer if self.default_form else self.d)

@@ -1,0 +1,75 @@
+"""The certified kernels against an independent plain-mpmath route (tests/reference.py).
+
+SciPy-harness style: a grid of first-layer correlations (including -1, 0 and values
+within 1e-30 of 1) and depths, asserting that every reference value lies inside the
+returned ball and that the ball is as narrow as promised.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import mpmath
+import pytest
+from conftest import DATA
+from reference import reference_normalized
+
+from verify import kernel_matrix, kernel_sweep
+from verify.balls import Ball
+
+RHOS = ["-1", "-0.99", "-0.5", "0", "0.3", "0.9", "0.999999", "0.999999999999999999999999999999"]
+
+
+def _pair_points(rho: str) -> list[list[str]]:
+    """Two unit vectors in R^3 with cosine exactly rho (as decimal strings at 80 digits)."""
+    with mpmath.workdps(90):
+        r = mpmath.mpf(rho)
+        return [["1", "0", "0"], [mpmath.nstr(r, 85), mpmath.nstr(mpmath.sqrt(1 - r * r), 85), "0"]]
+
+
+def _assert_encloses(ball: Ball, ref: mpmath.mpf, ref_error: float, digits: int) -> None:
+    diff = abs(Fraction(mpmath.nstr(ref, 80, strip_zeros=False)) - ball.mid_fraction)
+    assert diff <= ball.rad_fraction + Fraction(ref_error), (ball.to_json(digits), ref)
+    assert ball.correct_digits() >= digits
+
+
+@pytest.mark.parametrize("kernel", ["nngp", "ntk"])
+def test_grid_of_correlations_and_depths(kernel: str) -> None:
+    digits = 30
+    depths = [1, 2, 3, 7, 50, 400]
+    for rho in RHOS:
+        results = kernel_sweep(_pair_points(rho), depths, kernel=kernel, digits=digits)
+        ref = reference_normalized(rho, depths, dps=2 * digits + 10)
+        for res in results:
+            ref_value = ref[res.depth][0 if kernel == "nngp" else 1]
+            _assert_encloses(res.entries[0][1], ref_value, 1e-50, digits)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kernel", ["nngp", "ntk"])
+def test_depth_1e5_against_mpmath_at_twice_the_digits(kernel: str) -> None:
+    digits = 30
+    res = kernel_matrix(_pair_points("0.3"), 10**5, kernel=kernel, digits=digits)
+    ref = reference_normalized("0.3", [10**5], dps=2 * digits)[10**5][0 if kernel == "nngp" else 1]
+    _assert_encloses(res.entries[0][1], ref, 1e-45, digits)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kernel", ["nngp", "ntk"])
+def test_depth_1e6_encloses_committed_reference(kernel: str) -> None:
+    """Depth 10^6, 30 digits, rho^(1) in {-0.99, 0, 0.9}: radius <= 1e-30, reference inside."""
+    refs = json.loads((DATA / "deep_reference.json").read_text())
+    for rho, by_depth in refs["values"].items():
+        res = kernel_matrix(_pair_points(rho), 10**6, kernel=kernel, digits=30)
+        ball = res.entries[0][1]
+        assert ball.rad_fraction <= Fraction(1, 10**30)
+        with mpmath.workdps(80):
+            _assert_encloses(ball, mpmath.mpf(by_depth[str(10**6)][kernel]), 1e-50, 30)
+
+
+def test_high_precision_cosine_is_not_rounded_through_float64() -> None:
+    """0.999999999999999999999999999999 and 1 - 1e-16 differ only beyond float64."""
+    a = kernel_matrix(_pair_points(RHOS[-1]), 100, kernel="nngp", digits=30)
+    b = kernel_matrix(_pair_points("0.9999999999999999"), 100, kernel="nngp", digits=30)
+    assert not a.entries[0][1].contains(b.entries[0][1].mid_fraction)

@@ -1,0 +1,64 @@
+"""The ``ntk-verify`` command line: the top layer. It holds no mathematics.
+
+Each command lives in its own module in this package and exposes
+``register(subparsers)``; the parser it adds sets ``handler=run`` where
+``run(args) -> dict`` returns the JSON payload, and optionally ``render=`` a
+function turning the payload into a human table. Bad input raises
+:class:`verify.errors.InputError`, which becomes one line on stderr and exit 2.
+Output files are written atomically (:func:`verify.cli.output.write_atomic`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from ..errors import InputError, PrecisionNotReached
+
+COMMAND_ORDER = ["kernel", "solve", "condition", "derive", "finite_width", "check", "report",
+                 "bench"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage otherwise)
+        raise InputError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ntk-verify",
+                     description="Certified verification of deep infinite-width ReLU kernel claims.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    names = [m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("cmd_")]
+    names.sort(key=lambda n: (COMMAND_ORDER.index(n[4:]) if n[4:] in COMMAND_ORDER else 99, n))
+    for name in names:
+        importlib.import_module(f"{__name__}.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``ntk-verify`` and ``python -m verify``."""
+    try:
+        args = build_parser().parse_args(argv)
+        payload = args.handler(args)
+        fmt = getattr(args, "format", "json")
+        render = getattr(args, "render", None)
+        if payload is not None:
+            if fmt == "json" or render is None:
+                sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+            else:
+                sys.stdout.write(render(payload, args) + "\n")
+        return 0
+    except InputError as exc:
+        print(f"ntk-verify: error: {exc}", file=sys.stderr)
+        return 2
+    except PrecisionNotReached as exc:
+        print(f"ntk-verify: error: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("ntk-verify: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,55 @@
+"""``ntk-verify bench``: benchmarks written as JSON under reports/bench/."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+from typing import Any
+
+from ..benchmarks import bench_kernel
+from .common import add_progress_argument, progress_from_args
+from .output import write_json
+
+# Other benchmark suites register here as (file name, module, function).
+EXTRA_SUITES = [("solve.json", "verify.bench_solve", "bench_solve")]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="benchmarks: certified route vs plain mpmath (JSON)")
+    p.add_argument("--out", default="reports/bench", help="folder for the JSON files")
+    p.add_argument("--only", choices=("kernel", "solve"), help="run one suite")
+    add_progress_argument(p)
+    p.set_defaults(handler=run, render=render_table, format="table")
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    out_dir = Path(args.out)
+    written = {}
+    if args.only in (None, "kernel"):
+        result = bench_kernel(progress=progress_from_args(args))
+        written["kernel.json"] = result
+        write_json(out_dir / "kernel.json", result)
+    if args.only in (None, "solve"):
+        for fname, module, func in EXTRA_SUITES:
+            try:
+                mod = importlib.import_module(module)
+            except ModuleNotFoundError:
+                continue
+            result = getattr(mod, func)()
+            written[fname] = result
+            write_json(out_dir / fname, result)
+    return {"written": {name: str(out_dir / name) for name in written}, "results": written}
+
+
+def render_table(payload: dict[str, Any], args: argparse.Namespace) -> str:
+    lines = []
+    for name, res in payload["results"].items():
+        lines.append(f"{name}:")
+        for case, c in res.get("cases", {}).items():
+            lines.append("  " + case + ": " + ", ".join(f"{k}={v}" for k, v in c.items()))
+        if "cases" not in res:
+            lines.append("  " + ", ".join(f"{k}={v}" for k, v in res.items()
+                                          if not isinstance(v, dict)))
+    lines += [f"wrote {p}" for p in payload["written"].values()]
+    return "\n".join(lines)
