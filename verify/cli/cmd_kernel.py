@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def render_table(payload: dict[str, Any], args: argparse.Namespace) -> str:
-    blocks = payload["sweep"] if "sweep" in payload else [payload]
+    blocks = payload.get("sweep", [payload])
     return "\n\n".join(_render_one(b) for b in blocks)
 
 
