@@ -1,4 +1,4 @@
-"""Generate ``tests/data/nt_reference.json``: neural-tangents kernels as reference data.
+"""Generate ``proofs_checks/data/nt_reference.json``: neural-tangents kernels as reference data.
 
 Why this data is committed
 --------------------------
@@ -53,7 +53,7 @@ ARCHITECTURE = (
     "Dense(1, W_std=1.0, b_std=None, parameterization='ntk')); "
     "kernel_fn(X, None, ('nngp', 'ntk')); L = number of Dense layers"
 )
-OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "nt_reference.json"
+OUT = Path(__file__).resolve().parent.parent / "proofs_checks" / "data" / "nt_reference.json"
 
 
 def _unit_rows(a: np.ndarray) -> np.ndarray:

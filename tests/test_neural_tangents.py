@@ -1,6 +1,6 @@
 """Cross-check of the engine against neural-tangents (an independent float64 implementation).
 
-Part a (always runs): compares the engine with ``tests/data/nt_reference.json``, the RAW
+Part a (always runs): compares the engine with ``proofs_checks/data/nt_reference.json``, the RAW
 nngp/ntk matrices that ``scripts/make_nt_reference.py`` computed with neural-tangents 0.6.5
 for three datasets at every depth L = 1..50 (L Dense layers, NTK parameterization,
 W_std = 1, no bias; see MATH.md).
@@ -33,7 +33,7 @@ import pytest
 
 from verify import kernel_sweep
 
-DATA = Path(__file__).resolve().parent / "data" / "nt_reference.json"
+DATA = Path(__file__).resolve().parents[1] / "proofs_checks" / "data" / "nt_reference.json"
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "make_nt_reference.py"
 DEPTHS = list(range(1, 51))
 KERNELS = ("nngp", "ntk")
