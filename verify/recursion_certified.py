@@ -66,27 +66,47 @@ def certified_pair_sweep(
     Runs at ``prec`` bits; the caller checks the radii and raises the precision.
     For ``kernel == "nngp"`` the second ball is None.
     """
-    want_ntk = kernel == "ntk"
     targets = sorted(set(depths))
     out: dict[int, tuple[Ball, Ball | None]] = {}
     with ctx.workprec(prec):
-        e = _arb_of(schedule.first_layer_scale) * pair.gap_arb()
-        state = _GapState(e, want_ntk, schedule.is_default)
-        coeffs = schedule.iterate(_arb_of)
-        default = schedule.is_default
-        fast = default and prec <= FAST_PATH_MAX_BITS
-        layer = 1
+        walker = OrbitWalker(pair, kernel, prec, schedule)
         for target in targets:
-            while layer < target:
-                if fast and state.e.mid() <= 1:
-                    layer = _run_default_fast(state, layer, target)
-                    if layer == target:
-                        break
-                lam, nu = next(coeffs)
-                state.step(layer, None if default else (lam, nu))
-                layer += 1
-            out[layer] = state.balls(layer)
+            walker.advance_to(target)
+            out[target] = walker.state.balls(target)
     return [out[d] for d in targets]
+
+
+class OrbitWalker:
+    """The certified state of one pair, advanced layer by layer (call inside ``ctx.workprec(prec)``)."""
+
+    def __init__(self, pair: PairCorrelation, kernel: str, prec: int, schedule: LayerSchedule) -> None:
+        e = _arb_of(schedule.first_layer_scale) * pair.gap_arb()
+        self.state = _GapState(e, kernel == "ntk", schedule.is_default)
+        self.coeffs = schedule.iterate(_arb_of)
+        self.default = schedule.is_default
+        self.fast = schedule.is_default and prec <= FAST_PATH_MAX_BITS
+        self.layer = 1
+
+    def advance_to(self, target: int) -> None:
+        """Advance to layer ``target`` (>= the current layer)."""
+        state = self.state
+        while self.layer < target:
+            if self.fast and state.e.mid() <= 1:
+                self.layer = _run_default_fast(state, self.layer, target)
+                if self.layer == target:
+                    break
+            lam, nu = next(self.coeffs)
+            state.step(self.layer, None if self.default else (lam, nu))
+            self.layer += 1
+
+    def snapshot(self) -> tuple:
+        return (self.state.e, self.state.d, self.layer)
+
+    def restore(self, snap: tuple) -> None:
+        """Go back to a snapshot (default model only: its coefficients do not depend on history)."""
+        if not self.default:
+            raise ValueError("restore needs the default model")
+        self.state.e, self.state.d, self.layer = snap
 
 
 FAST_PATH_MAX_BITS = 800
