@@ -48,8 +48,9 @@ def run(ctx_: CheckContext, kernel: str | None, claim: DepthOrderClaim):
                 f"K(delta) delta^{claim.exponent} {trend} by a factor {ratio:.3g} over {span} decades of delta "
                 f"(certified thresholds; fitted K ~ delta^-{_slope(exps, vals, claim):.3f})", "certified thresholds"))
         elif 0.5 < ratio < 2:
+            spread = max(ratio, 1 / ratio)
             findings.append(Finding(f"order (rho1={rho})", True,
-                                    f"K(delta) delta^{claim.exponent} stays within a factor {max(ratio, 1 / ratio):.3f} "
+                                    f"K(delta) delta^{claim.exponent} stays within a factor {spread:.3f} "
                                     f"over {span} decades", "certified thresholds"))
         else:
             findings.append(Finding(f"order (rho1={rho})", None, f"ratio {ratio:.3g}", "certified thresholds"))
