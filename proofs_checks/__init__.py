@@ -37,4 +37,41 @@ def check_by_id(check_id: str) -> CheckSpec:
     raise KeyError(check_id)
 
 
-__all__ = ["CheckContext", "CheckResult", "CheckSpec", "Verdict", "all_checks", "check_by_id"]
+__all__ = ["CheckContext", "CheckResult", "CheckSpec", "Verdict", "all_checks", "check_by_id", "run_checks"]
+
+
+def run_checks(ctx: CheckContext, ids: list[str] | None = None) -> list[CheckResult]:
+    """Evaluate the checks (all, or those in ``ids``) for each of their kernels, with a progress bar."""
+    import sys
+
+    from tqdm import tqdm
+
+    from verify.parallel import show_progress
+
+    from .base import Finding, decide
+
+    specs = all_checks()
+    if ids:
+        known = {s.id for s in specs}
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            from verify.errors import InputError
+
+            raise InputError(f"unknown check id(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        specs = [s for s in specs if s.id in ids]
+    jobs = [(s, k) for s in specs for k in s.kernels]
+    results = []
+    bar = tqdm(jobs, desc="checks", unit="check", file=sys.stderr, disable=not show_progress(ctx.progress))
+    for spec, kernel in bar:
+        bar.set_postfix_str(f"{spec.id} {kernel or ''}")
+        try:
+            results.append(spec.evaluate(ctx, kernel))
+        except Exception as exc:  # a failing check is reported, not hidden
+            from .base import CheckResult, Evidence
+
+            finding = Finding("check failed", None, f"{type(exc).__name__}: {exc}", "none")
+            verdict, certificate = decide([finding])
+            results.append(CheckResult(spec.id, kernel, spec.title, spec.claim_text, spec.claim_latex,
+                                       spec.hypotheses, ctx.param.describe(), spec.method, {}, Evidence(),
+                                       [finding], verdict, certificate, 0.0))
+    return results

@@ -1,0 +1,41 @@
+"""``ntk-verify report``: the main job — run every check and write the verification report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from .cmd_check import add_check_arguments, context_from_args
+from .cmd_check import render_table as render_verdicts
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="run all checks and write report.md / report.html / results.json")
+    p.add_argument("--out", default="reports/latest", help="output folder (replaced atomically)")
+    p.add_argument("--format", default="table", choices=("table", "json"))
+    add_check_arguments(p)
+    p.set_defaults(handler=run, render=render_table)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from proofs_checks import run_checks
+    from reporting import write_report
+    from reporting.provenance import provenance
+
+    ctx = context_from_args(args)
+    start = time.perf_counter()
+    results = [r.to_json() for r in run_checks(ctx)]
+    settings = {"profile": ctx.profile, "data": ctx.data_spec, "digits": ctx.digits, "seed": ctx.seed,
+                "parameterization": ctx.param.describe()}
+    prov = provenance(settings, time.perf_counter() - start, ["ntk-verify", *sys.argv[1:]])
+    out = write_report(results, prov, args.out)
+    return {"out": str(out), "checks": [{"id": r["id"], "kernel": r["kernel"], "verdict": r["verdict"],
+                                         "certificate": r["certificate"], "seconds": r["seconds"]}
+                                        for r in results]}
+
+
+def render_table(payload: dict[str, Any], args: argparse.Namespace) -> str:
+    return render_verdicts(payload, args) + f"\n\nreport written to {payload['out']}/ (report.md, report.html, " \
+        "results.json, figures/)"
