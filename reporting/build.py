@@ -125,6 +125,10 @@ code,pre{background:#f6f8fa;border-radius:4px;padding:1px 4px;font-size:.85em}pr
 """
 
 
+def _clip(text: str, limit: int = 400) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _badge(verdict: str) -> str:
     return f'<span class="badge" style="background:{VERDICT_COLOURS[verdict]}">{html.escape(verdict)}</span>'
 
@@ -147,7 +151,7 @@ def render_html(results: list[dict[str, Any]], prov: dict[str, Any], pngs: dict[
     for r in results:
         parts.append(f"<tr><td><a href='#{e(r['id'])}-{r['kernel']}'>{e(r['id'])}</a></td>"
                      f"<td>{e(r['kernel'] or '-')}</td><td>{_badge(r['verdict'])}</td>"
-                     f"<td class='cert'>{e(r['certificate'][:400])}{'…' if len(r['certificate']) > 400 else ''}</td></tr>")
+                     f"<td class='cert'>{e(_clip(r['certificate']))}</td></tr>")
     parts.append("</table><h2>Provenance</h2><pre>" + e(json.dumps(prov, indent=1)) + "</pre>")
     parts.append("<h2>The summary's experiments and next checks</h2><ul>")
     for title, prefix in SUMMARY_EXPERIMENTS:
