@@ -79,8 +79,7 @@ def render_markdown(results: list[dict[str, Any]], prov: dict[str, Any]) -> str:
              "## Verdicts", "", "| claim | kernel | verdict |", "| --- | --- | --- |"]
     for r in results:
         lines.append(f"| {r['id']} | {r['kernel'] or '-'} | **{r['verdict']}** |")
-    lines += ["", "## Provenance", "", "```json", json.dumps(prov, indent=1), "```", ""]
-    lines += ["## The summary's experiments and next checks", ""]
+    lines += ["", "## The summary's experiments and next checks", ""]
     for title, prefix in SUMMARY_EXPERIMENTS:
         names = _figures_by_prefix(results, prefix)
         lines.append(f"- {title}: " + (", ".join(f"![{n}](figures/{n}.png)" for n in names) or "not produced"))
@@ -109,6 +108,7 @@ def render_markdown(results: list[dict[str, Any]], prov: dict[str, Any]) -> str:
             lines += [f"> {note}", ""]
         lines.append(f"_time: {r['seconds']} s_")
         lines.append("")
+    lines += ["## Provenance", "", "```json", json.dumps(prov, indent=1), "```", ""]
     return "\n".join(lines)
 
 
@@ -152,7 +152,8 @@ def render_html(results: list[dict[str, Any]], prov: dict[str, Any], pngs: dict[
         parts.append(f"<tr><td><a href='#{e(r['id'])}-{r['kernel']}'>{e(r['id'])}</a></td>"
                      f"<td>{e(r['kernel'] or '-')}</td><td>{_badge(r['verdict'])}</td>"
                      f"<td class='cert'>{e(_clip(r['certificate']))}</td></tr>")
-    parts.append("</table><h2>Provenance</h2><pre>" + e(json.dumps(prov, indent=1)) + "</pre>")
+    parts.append("</table><p class='cert'>Provenance (versions, commit, command line, settings, timings): "
+                 "<a href='#provenance'>at the end</a>.</p>")
     parts.append("<h2>The summary's experiments and next checks</h2><ul>")
     for title, prefix in SUMMARY_EXPERIMENTS:
         names = _figures_by_prefix(results, prefix)
@@ -184,5 +185,6 @@ def render_html(results: list[dict[str, Any]], prov: dict[str, Any], pngs: dict[
         for note in r["evidence"]["notes"]:
             parts.append(f"<p class='cert'>{e(note)}</p>")
         parts.append("</div>")
+    parts.append("<h2 id='provenance'>Provenance</h2><pre>" + e(json.dumps(prov, indent=1)) + "</pre>")
     parts.append("</body></html>")
     return "\n".join(parts)
