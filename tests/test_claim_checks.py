@@ -13,11 +13,20 @@ import pytest
 from proofs_checks import CheckContext, Verdict, all_checks, check_by_id
 from proofs_checks.slow_convergence import DepthOrderClaim
 from proofs_checks.theorem_2 import KernelLimitClaim
+from verify.finite_width import montecarlo as mc
+from verify.sources import load_dataset
+
+
+TINY_FINITE_WIDTH = mc.Profile("tiny", 2, (16, 32, 64, 128), 12, "dense", (16, 64), (2, 4), 8, "conditional",
+                               (32, 2, 8), bootstrap=200, data="builtin:sphere-4")
 
 
 @pytest.fixture(scope="module")
 def ctx() -> CheckContext:
-    return CheckContext(profile="quick", data_spec="builtin:sphere-4", digits=20)
+    c = CheckContext(profile="quick", data_spec="builtin:sphere-4", digits=20)
+    # a small Monte Carlo study stands in for the quick profile's (same code path, fewer networks)
+    c.extras["finite_width"] = mc.run_study(TINY_FINITE_WIDTH, load_dataset("builtin:sphere-4"), seed=1)
+    return c
 
 
 @pytest.mark.parametrize("spec", all_checks(), ids=lambda s: s.id)
