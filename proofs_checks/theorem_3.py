@@ -54,12 +54,14 @@ def run(ctx_: CheckContext, kernel: str, claim: WeightsClaim):
     tail = [d for d in depths if d >= 100]
     findings: list[Finding] = []
     if claim.limit is None:
-        moves = [(b, _ball_max_abs_diff(sols[b].weights, sols[a].weights)) for a, b in zip(tail, tail[1:], strict=False)]
+        moves = [(b, _ball_max_abs_diff(sols[b].weights, sols[a].weights))
+                 for a, b in zip(tail, tail[1:], strict=False)]
         conv = settled_or_decaying("max change of W per decade", moves, Fraction(0))
         findings.append(Finding("W converges", conv.supports, conv.certificate, conv.guarantee))
         bound = max(max(abs(b.mid_fraction) + b.rad_fraction for row in s.weights for b in row) for s in sols.values())
         findings.append(Finding("W bounded along depth", True if conv.supports else None,
-                                f"max |W_ij| <= {float(bound):.6f} at every depth of {depths} (certified)", "certified"))
+                                f"max |W_ij| <= {float(bound):.6f} at every depth of {depths} (certified)",
+                                "certified"))
     else:
         dist = [(d, _ball_max_abs_diff(sols[d].weights, claim.limit)) for d in tail]
         findings.append(settled_or_decaying(f"max |W - {claim.limit}|", dist, Fraction(0)))
