@@ -4,7 +4,10 @@ Three routes behind one interface:
 
 * ``certified``: Arb balls (python-flint). Every entry is an enclosure of the exact
   normalized kernel value; the working precision is raised until every radius is at
-  most ``10**-digits * max(1, |mid|)``.
+  most ``10**-digits * max(1, |mid|)``. Depths up to ``DIRECT_THRESHOLD`` are reached
+  by direct iteration of the recursion; deeper ones, for the default model, through
+  the Abel-coordinate series of :mod:`verify.asymptotic_route` (also certified, time
+  independent of L). ``certified-direct`` and ``certified-asymptotic`` force one method.
 * ``mpmath``: plain arbitrary precision, best effort (no error bound).
 * ``float64``: numpy double precision, best effort, to show where it breaks.
 
@@ -29,6 +32,7 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from .asymptotic_route import SUGGESTED_THRESHOLD, asymptotic_pair_sweep
 from .balls import Ball
 from .dataset import Dataset, pair_correlation
 from .errors import InputError
@@ -40,13 +44,19 @@ from .recursion_certified import PairCorrelation, certified_pair_sweep
 from .recursion_plain import float64_sweep, mpmath_pair_sweep
 
 KERNELS = ("ntk", "nngp")
-ROUTES = ("certified", "mpmath", "float64")
+ROUTES = ("certified", "certified-direct", "certified-asymptotic", "mpmath", "float64")
+CERTIFIED_ROUTES = ("certified", "certified-direct", "certified-asymptotic")
 GUARANTEES = {
     "certified": "certified enclosure",
+    "certified-direct": "certified enclosure",
+    "certified-asymptotic": "certified enclosure",
     "mpmath": "best effort (plain mpmath, no error bound)",
     "float64": "best effort (float64, no error bound)",
 }
-MAX_DEPTH = 10**9
+MAX_DEPTH = 10**1000
+DIRECT_MAX_DEPTH = 10**9
+PLAIN_MAX_DEPTH = 10**8
+DIRECT_THRESHOLD = SUGGESTED_THRESHOLD
 
 
 def check_depth(depth: object) -> int:
@@ -60,7 +70,7 @@ def check_depth(depth: object) -> int:
     if depth < 1:
         raise InputError(f"depth must be >= 1, got {depth}")
     if depth > MAX_DEPTH:
-        raise InputError(f"depth {depth} is beyond this route's limit of {MAX_DEPTH}")
+        raise InputError(f"depth {depth} is absurd (the limit is 10^1000)")
     return depth
 
 
@@ -92,6 +102,7 @@ class KernelResult:
     n0: int
     projection: str
     data_name: str = "data"
+    method: str = "direct iteration"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -118,6 +129,7 @@ class KernelResult:
             "depth": self.depth,
             "digits": self.digits,
             "route": self.route,
+            "method": self.method,
             "guarantee": self.guarantee,
             "parameterization": self.parameterization.describe(),
             "working_precision_bits": self.working_precision_bits,
@@ -148,8 +160,35 @@ def _value_json(value: Any, digits: int) -> dict[str, str | None]:
 
 
 def _certified_task(pair: PairCorrelation, depths: Sequence[int], kernel: str, digits: int,
-                    schedule: LayerSchedule, relative_gap: bool) -> tuple[list, int]:
-    """Certified (gap, value) balls of one pair at every depth, precision raised until accurate."""
+                    schedule: LayerSchedule, relative_gap: bool, route: str) -> tuple[list, int, list[str]]:
+    """Certified gap balls of one pair at every depth, precision raised until accurate.
+
+    Returns (gaps, working precision, method per depth).
+    """
+    use_series = route == "certified-asymptotic" or (
+        route == "certified" and schedule.is_default)
+    threshold = 0 if route == "certified-asymptotic" else DIRECT_THRESHOLD
+    direct = [d for d in depths if not use_series or d <= threshold]
+    deep = [d for d in depths if use_series and d > threshold]
+    out: dict[int, Ball] = {}
+    methods: dict[int, str] = {}
+    bits_used = 0
+    if direct:
+        gaps, bits = _direct_gaps(pair, direct, kernel, digits, schedule, relative_gap)
+        out.update(zip(direct, gaps, strict=True))
+        methods.update(dict.fromkeys(direct, "direct iteration"))
+        bits_used = bits
+    if deep:
+        balls, bits, _ = asymptotic_pair_sweep(pair, deep, kernel, digits, schedule)
+        out.update((d, f if kernel == "ntk" else e) for d, (e, f) in zip(deep, balls, strict=True))
+        methods.update(dict.fromkeys(deep, "asymptotic series"))
+        bits_used = max(bits_used, bits)
+    return [out[d] for d in depths], bits_used, [methods[d] for d in depths]
+
+
+def _direct_gaps(pair: PairCorrelation, depths: Sequence[int], kernel: str, digits: int,
+                 schedule: LayerSchedule, relative_gap: bool) -> tuple[list[Ball], int]:
+    """Direct certified iteration, precision raised until every gap meets the request."""
     top = max(depths)
     start = bits_for_digits(digits) + 2 * math.ceil(math.log2(top + 1)) + 24
     if relative_gap:
@@ -164,9 +203,7 @@ def _certified_task(pair: PairCorrelation, depths: Sequence[int], kernel: str, d
             return all(g.rad_man == 0 or g.relative_digits() >= digits for g in gaps)
         return all(g.correct_digits() >= digits for g in gaps)
 
-    gaps, bits = run_to_digits(compute, accurate, start, digits=digits,
-                               what=f"{kernel} entry at depth {top}")
-    return gaps, bits
+    return run_to_digits(compute, accurate, start, digits=digits, what=f"{kernel} entry at depth {top}")
 
 
 def _mpmath_task(pair: PairCorrelation, depths: Sequence[int], kernel: str, digits: int,
@@ -224,7 +261,18 @@ def kernel_sweep(
             keys[(i, j)] = _pair_of(rows, cols, i, j)
     unique = sorted(set(keys.values()), key=lambda p: (p.sign, p.t))
 
+    top = max(depths)
+    if route in ("mpmath", "float64") and top > PLAIN_MAX_DEPTH:
+        raise InputError(f"depth {top} is beyond the {route} route's limit of {PLAIN_MAX_DEPTH} (it iterates "
+                         "layer by layer); use the certified route")
+    direct_only = route == "certified-direct" or (route in CERTIFIED_ROUTES and not schedule.is_default)
+    if direct_only and top > DIRECT_MAX_DEPTH:
+        raise InputError(f"depth {top} is beyond direct iteration ({DIRECT_MAX_DEPTH}); the asymptotic "
+                         "route covers any depth for the default model (sigma_w^2 = 1, sigma_b^2 = 0)")
+    if route == "certified-asymptotic" and not schedule.is_default:
+        raise InputError("the asymptotic route is derived for the default model (sigma_w^2 = 1, sigma_b^2 = 0) only")
     bits_used: int | None = None
+    methods: list[str] = ["mpmath iteration" if route == "mpmath" else "exact (no off-diagonal pair)"] * len(depths)
     if route == "float64":
         cos = _float_cosines(rows, cols)
         if symmetric:
@@ -243,12 +291,17 @@ def kernel_sweep(
         for d, mat in zip(depths, per_depth_values, strict=True):
             entries = [[float(x) for x in row] for row in mat]
             gaps = [[1.0 - x for x in row] for row in entries]
-            results.append(_result(kernel, d, digits, route, param, None, entries, gaps, rows))
+            res = _result(kernel, d, digits, route, param, None, entries, gaps, rows)
+            res.method = "float64 iteration"
+            results.append(res)
         return results
 
-    if route == "certified":
-        tasks = [(p, depths, kernel, digits, schedule, relative_gap) for p in unique]
-        outs = run_tasks(_certified_task, tasks, progress=progress, cost=max(depths))
+    if route in CERTIFIED_ROUTES:
+        tasks = [(p, depths, kernel, digits, schedule, relative_gap, route) for p in unique]
+        cost = min(max(depths), DIRECT_THRESHOLD if route != "certified-direct" else max(depths))
+        outs = run_tasks(_certified_task, tasks, progress=progress, cost=cost)
+        if outs:
+            methods = outs[0][2]
     else:
         tasks = [(p, depths, kernel, digits, schedule) for p in unique]
         outs = run_tasks(_mpmath_task, tasks, progress=progress, cost=4 * max(depths))
@@ -261,7 +314,7 @@ def kernel_sweep(
         gaps: list[list[Any]] = [[None] * cols.n for _ in range(rows.n)]
         for (i, j), p in keys.items():
             gap = by_pair[p][k]
-            if route == "certified":
+            if route in CERTIFIED_ROUTES:
                 value = gap.one_minus()
             else:
                 value, gap = gap, 1 - gap
@@ -269,11 +322,13 @@ def kernel_sweep(
             if symmetric:
                 entries[j][i], gaps[j][i] = value, gap
         if symmetric:
-            one, zero = (Ball.exact(1), Ball.exact(0)) if route == "certified" else (
+            one, zero = (Ball.exact(1), Ball.exact(0)) if route in CERTIFIED_ROUTES else (
                 mpmath.mpf(1), mpmath.mpf(0))
             for i in range(rows.n):
                 entries[i][i], gaps[i][i] = one, zero
-        results.append(_result(kernel, d, digits, route, param, bits_used, entries, gaps, rows))
+        res = _result(kernel, d, digits, route, param, bits_used, entries, gaps, rows)
+        res.method = methods[k]
+        results.append(res)
     return results
 
 

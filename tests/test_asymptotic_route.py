@@ -1,0 +1,124 @@
+"""The asymptotic route (Abel series + proven bounds) against certified direct iteration."""
+
+from __future__ import annotations
+
+import os
+import time
+from fractions import Fraction
+
+import pytest
+from flint import acb, arb, ctx
+
+from verify.asymptotic_route import (
+    CIRCLE_BOXES,
+    CIRCLE_RADIUS,
+    GUARANTEE,
+    asymptotic_gap_matrices,
+    asymptotic_pair_sweep,
+    series_order,
+    switch_point,
+)
+from verify.balls import Ball
+from verify.derive.abel import arb_abel
+from verify.derive.bounds import _defects, remainder_bounds
+from verify.errors import InputError
+from verify.layer_schedule import LayerSchedule
+from verify.recursion_certified import PairCorrelation, certified_pair_sweep
+from verify.sources import load_dataset
+
+SCHED = LayerSchedule(Fraction(1), Fraction(0), 3)
+HALF = PairCorrelation(1, Fraction(1, 4))            # rho^(1) = 1/2
+ANTIPODAL = PairCorrelation(-1, Fraction(1))         # rho^(1) = -1
+
+
+def agreement(a: Ball, b: Ball) -> float:
+    """Relative agreement digits of two balls' midpoints; asserts that they overlap."""
+    with ctx.workprec(400):
+        x, y = a.to_arb(), b.to_arb()
+        assert x.overlaps(y)
+        diff = abs(x.mid() / y.mid() - 1)
+        return 120.0 if diff == 0 else -float(diff.log().mid()) / 2.302585092994046
+
+
+def check_against_direct(pair: PairCorrelation, depths: list[int], digits: int = 30) -> None:
+    fast, bits, how = asymptotic_pair_sweep(pair, depths, "ntk", digits, SCHED)
+    assert how == GUARANTEE and bits < 400
+    ref = certified_pair_sweep(pair, depths, "ntk", 256, SCHED)
+    for (e, f), (e_ref, f_ref) in zip(fast, ref, strict=True):
+        assert e.relative_digits() >= digits and f.relative_digits() >= digits
+        assert agreement(e, e_ref) >= 25 and agreement(f, f_ref) >= 25
+
+
+def test_agrees_with_direct_iteration_at_1e6() -> None:
+    check_against_direct(HALF, [10**3, 10**6])
+
+
+def test_agrees_with_direct_iteration_antipodal_pair() -> None:
+    check_against_direct(ANTIPODAL, [10**2, 10**5])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("VERIFY_RUN_1E7") != "1",
+                    reason="45 s of direct iteration; set VERIFY_RUN_1E7=1")
+def test_agrees_with_direct_iteration_at_1e7() -> None:
+    check_against_direct(HALF, [10**7])
+
+
+def test_small_depths_come_from_direct_iteration() -> None:
+    fast, _, _ = asymptotic_pair_sweep(HALF, [1, 2, 50], "nngp", 20, SCHED)
+    ref = certified_pair_sweep(HALF, [1, 2, 50], "nngp", 120, SCHED)
+    for (e, f), (e_ref, _) in zip(fast, ref, strict=True):
+        assert f is None and agreement(e, e_ref) >= 20
+
+
+def test_builtin_ten_points_at_depth_1e15_both_kernels() -> None:
+    """The built-in 10-point set at L = 1e15: certified, >= 25 digits, < 10 s for both kernels."""
+    data = load_dataset("builtin:sphere-10")
+    start = time.perf_counter()
+    mats = {k: asymptotic_gap_matrices(data, [10**15], k, 30) for k in ("ntk", "nngp")}
+    assert time.perf_counter() - start < 10
+    for kernel, (per_depth, bits, how) in mats.items():
+        gaps = per_depth[0]
+        assert how == GUARANTEE and bits > 0
+        off = [gaps[i][j] for i in range(data.n) for j in range(data.n) if i != j]
+        assert all(g.relative_digits() >= 25 for g in off)
+        assert all(gaps[i][i].rad_man == 0 and gaps[i][i].man == 0 for i in range(data.n))
+        if kernel == "ntk":       # ThetaBar -> 1/4: gaps near 3/4
+            assert all(abs(float(g) - 0.75) < 1e-13 for g in off)
+        else:                     # 1 - rho ~ 9 pi^2/(2 L^2) = 4.44e-29
+            assert all(abs(float(g) / 4.4413e-29 - 1) < 1e-4 for g in off)
+    # validated as well: a second run at 40 digits (other order, switch point, precision)
+    again, _, _ = asymptotic_gap_matrices(data, [10**15], "nngp", 40)
+    assert agreement(again[0][0][1], mats["nngp"][0][0][0][1]) >= 29
+
+
+def test_time_does_not_grow_with_depth() -> None:
+    asymptotic_pair_sweep(HALF, [10**5], "ntk", 30, SCHED)          # warm the caches
+    times = {}
+    for depth in (10**5, 10**15, 10**40):
+        start = time.perf_counter()
+        out, _, _ = asymptotic_pair_sweep(HALF, [depth], "ntk", 30, SCHED)
+        times[depth] = time.perf_counter() - start
+        assert out[0][0].relative_digits() >= 30
+    assert times[10**40] < 5 * times[10**5] + 0.05
+
+
+def test_non_default_model_refused() -> None:
+    with pytest.raises(InputError):
+        asymptotic_pair_sweep(HALF, [10**6], "ntk", 20, LayerSchedule(Fraction(2), Fraction(1, 10), 3))
+
+
+def test_remainder_bounds_hold_on_the_real_axis() -> None:
+    """The proven bound |delta_A(s)| <= M (s/r)^(N+2) dominates the actual defect."""
+    order = series_order(30)
+    s0 = switch_point(30)
+    rb = remainder_bounds(order, s0, CIRCLE_RADIUS, CIRCLE_BOXES)
+    assert rb.circle.analytic and rb.alpha_min > 0.14 and rb.d_max < 1.1
+    with ctx.workprec(300):
+        co = arb_abel(order, 300)
+        for s in (s0, s0 / 3, s0 / 10):
+            d_a, d_b, h_val, _, _ = _defects(co, acb(arb(s)))
+            bound_a = arb(rb.circle.m_a) * (arb(s) / CIRCLE_RADIUS) ** (order + 2)
+            bound_b = arb(rb.circle.m_b) * (arb(s) / CIRCLE_RADIUS) ** order
+            assert abs(d_a).upper() <= bound_a and abs(d_b).upper() <= bound_b
+            assert h_val.real > rb.alpha_min

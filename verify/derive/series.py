@@ -1,0 +1,83 @@
+"""Truncated power series over any commutative ring with rational scalars.
+
+A series is a list ``[f_0, f_1, ..., f_{n-1}]`` meaning ``sum f_k x^k + O(x^n)``.
+The coefficients can be exact (sympy ring or field elements, ``fractions.Fraction``)
+or Arb balls: the recurrences use only ring operations and division by integers
+and by the leading coefficient, so with balls every output coefficient is an
+enclosure of the exact one. The same code therefore produces the symbolic
+derivations and the certified numeric coefficients.
+
+>>> from fractions import Fraction as Q
+>>> ser_pow([Q(1), Q(1)], -1, 2, 4)          # (1 + x)^(-1/2)
+[Fraction(1, 1), Fraction(-1, 2), Fraction(3, 8), Fraction(-5, 16)]
+>>> ser_log([Q(1), Q(1)], 4)                  # log(1 + x)
+[Fraction(0, 1), Fraction(1, 1), Fraction(-1, 2), Fraction(1, 3)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+Series = list[Any]
+
+
+def _coef(f: Sequence[Any], k: int) -> Any:
+    return f[k] if k < len(f) else None
+
+
+def ser_mul(a: Sequence[Any], b: Sequence[Any], n: int) -> Series:
+    """The product of two series, truncated to n terms."""
+    zero = a[0] - a[0]
+    out = [zero] * n
+    for i in range(min(n, len(a))):
+        ai = a[i]
+        if ai == 0:
+            continue
+        for j in range(min(n - i, len(b))):
+            if b[j] != 0:
+                out[i + j] = out[i + j] + ai * b[j]
+    return out
+
+
+def ser_pow(f: Sequence[Any], num: int, den: int, n: int) -> Series:
+    """``f^(num/den)`` for a series with ``f[0] == 1`` (J. C. P. Miller's recurrence)."""
+    one = f[0]
+    out = [one - one] * n
+    out[0] = one
+    for m in range(1, n):
+        acc = one - one
+        for k in range(1, m + 1):
+            fk = _coef(f, k)
+            if fk is None or fk == 0:
+                continue
+            weight = (num + den) * k - den * m          # ((a + 1) k - m) * den
+            if weight:
+                acc = acc + fk * out[m - k] * weight
+        out[m] = acc / (den * m)
+    return out
+
+
+def ser_log(f: Sequence[Any], n: int) -> Series:
+    """``log f`` for a series with ``f[0] == 1`` (from ``f l' = f'``)."""
+    one = f[0]
+    zero = one - one
+    out = [zero] * n
+    for m in range(1, n):
+        acc = zero
+        for k in range(1, m):
+            fk = _coef(f, m - k)
+            if fk is not None and fk != 0 and out[k] != 0:
+                acc = acc + out[k] * fk * k
+        fm = _coef(f, m)
+        out[m] = (fm if fm is not None else zero) - acc / m
+    return out
+
+
+def ser_powers(f: Sequence[Any], top: int, n: int) -> list[Series]:
+    """``[f^0, f^1, ..., f^top]`` truncated to n terms (f^0 is the series 1)."""
+    one = f[0]
+    out = [[one] + [one - one] * (n - 1)]
+    for _ in range(top):
+        out.append(ser_mul(out[-1], f, n))
+    return out
