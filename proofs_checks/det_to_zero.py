@@ -9,6 +9,7 @@ from verify.conditioning import conditioning_sweep
 
 from .base import CheckContext, CheckSpec, Evidence, Figure, Table
 from .common import ball_text
+from .derived import FAR_DEPTH, derived_det_limit, limit_finding
 from .trends import settled_or_decaying
 
 
@@ -28,10 +29,11 @@ def ladder(ctx_: CheckContext) -> list[int]:
 
 def run(ctx_: CheckContext, kernel: str, claim: DetLimitClaim):
     depths = ladder(ctx_)
-    conds = conditioning_sweep(ctx_.data, depths, kernel, digits=12, progress=ctx_.progress)
+    conds = conditioning_sweep(ctx_.data, depths + [FAR_DEPTH], kernel, digits=12, progress=ctx_.progress)
     dets = {c.depth: c.det for c in conds if not c.singular}
     tail = [d for d in depths if d >= 100]
-    finding = settled_or_decaying("det(kappa)", [(d, dets[d]) for d in tail], claim.limit)
+    findings = [settled_or_decaying("det(kappa)", [(d, dets[d]) for d in tail], claim.limit),
+                limit_finding("det(kappa)", [dets[FAR_DEPTH]], derived_det_limit(kernel, ctx_.data.n), claim.limit)]
     rows = [[str(c.depth), ball_text(c.det, 10), ball_text(c.log10_abs_det, 10), ball_text(c.lambda_min, 8),
              ball_text(c.lambda_max, 8), ball_text(c.condition_number, 8)]
             for c in conds if not c.singular]
@@ -42,9 +44,9 @@ def run(ctx_: CheckContext, kernel: str, claim: DetLimitClaim):
                         "depth L", "log10 det", [{"label": kernel, "x": [c.depth for c in conds if not c.singular],
                                                   "y": [float(c.log10_abs_det.mid_fraction) for c in conds
                                                         if not c.singular]}], "log", "linear")],
-        numbers={f"det_L{d}": {**dets[d].to_json(12), "kind": "certified"} for d in tail},
+        numbers={f"det_L{d}": {**dets[d].to_json(12), "kind": "certified"} for d in tail + [FAR_DEPTH]},
     )
-    return [finding], evidence, {"data": ctx_.data_spec, "depths": depths, "digits": 12}
+    return findings, evidence, {"data": ctx_.data_spec, "depths": depths + [FAR_DEPTH], "digits": 12}
 
 
 CHECK = CheckSpec(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from verify import kernel_sweep
+from verify import kernel_matrix, kernel_sweep
 
 from .base import CheckContext, CheckSpec, Evidence, Figure, Finding, Table
 from .common import ball_text, certainly_less, lower, upper
+from .derived import FAR_DEPTH, derived_entry_limit, limit_finding
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,18 @@ def run(ctx_: CheckContext, kernel: str, claim: KernelLimitClaim):
     else:
         findings.append(Finding("limit", None, "distances neither clearly shrinking nor growing", "certified"))
 
+    far = kernel_matrix(data, FAR_DEPTH, kernel=kernel, digits=ctx_.digits, progress=ctx_.progress)
+    findings.append(limit_finding("the off-diagonal entries", [far.entries[i][j] for i, j in pairs],
+                                  derived_entry_limit(kernel), claim.limit))
+
     rows = []
     for d in depths:
         vals = [sweep[d].entries[i][j] for i, j in pairs]
         lo, hi = min(vals, key=lower), max(vals, key=upper)
         rows.append([str(d), ball_text(lo, 10), ball_text(hi, 10)])
+    far_vals = [far.entries[i][j] for i, j in pairs]
+    rows.append([f"{FAR_DEPTH:.0e} ({far.method})", ball_text(min(far_vals, key=lower), 10),
+                 ball_text(max(far_vals, key=upper), 10)])
     sample = pairs[: min(6, len(pairs))]
     evidence = Evidence(
         tables=[Table(f"Smallest and largest off-diagonal entry of the normalized {kernel.upper()} (certified)",

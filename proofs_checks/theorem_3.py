@@ -11,6 +11,7 @@ from verify.float64_linalg import float64_weights, relative_error
 
 from .base import CheckContext, CheckSpec, Evidence, Figure, Finding, Table
 from .common import ball_text
+from .derived import FAR_DEPTH, derived_weight_limit, limit_finding
 from .trends import settled_or_decaying
 
 
@@ -50,7 +51,10 @@ def split(data: Dataset) -> tuple[Dataset, Dataset, list[list[str]]]:
 def run(ctx_: CheckContext, kernel: str, claim: WeightsClaim):
     train, test, labels = split(ctx_.data)
     depths = [2, 3, 10, 100, 1000, 10**4] + ([10**5] if not ctx_.quick else [])
-    sols = {s.depth: s for s in solve_sweep(train, labels, test, depths, kernel, digits=12, progress=ctx_.progress)}
+    sols = {s.depth: s for s in solve_sweep(train, labels, test, depths + [FAR_DEPTH], kernel, digits=12,
+                                            progress=ctx_.progress)}
+    far = sols.pop(FAR_DEPTH)
+    derived = derived_weight_limit(kernel, train.n)
     tail = [d for d in depths if d >= 100]
     findings: list[Finding] = []
     if claim.limit is None:
@@ -62,9 +66,11 @@ def run(ctx_: CheckContext, kernel: str, claim: WeightsClaim):
         findings.append(Finding("W bounded along depth", True if conv.supports else None,
                                 f"max |W_ij| <= {float(bound):.6f} at every depth of {depths} (certified)",
                                 "certified"))
+        findings.append(limit_finding("every weight", [b for row in far.weights for b in row], derived, derived))
     else:
         dist = [(d, _ball_max_abs_diff(sols[d].weights, claim.limit)) for d in tail]
         findings.append(settled_or_decaying(f"max |W - {claim.limit}|", dist, Fraction(0)))
+        findings.append(limit_finding("every weight", [b for row in far.weights for b in row], derived, claim.limit))
 
     rows = []
     for d in depths:
@@ -77,6 +83,8 @@ def run(ctx_: CheckContext, kernel: str, claim: WeightsClaim):
                     + [ball_text(s.predictions[0][0], 8), ball_text(s.log10_abs_det, 6),
                        status if w64 is None else f"{err:.1e}"])
     n = train.n
+    rows.append([f"{FAR_DEPTH:.0e}"] + [ball_text(b, 8) for b in far.weights[0][:4]]
+                + [ball_text(far.predictions[0][0], 8), ball_text(far.log10_abs_det, 6), "-"])
     evidence = Evidence(
         tables=[Table(f"Certified weights W = kappa_x kappa^-1 of test point 1 (first 4 of {n}), prediction f_inf "
                       f"for synthetic labels, log10 det, and float64's relative error ({kernel.upper()})",
@@ -88,7 +96,9 @@ def run(ctx_: CheckContext, kernel: str, claim: WeightsClaim):
                           "y": [float(sols[d].weights[0][j].mid_fraction) for d in depths]} for j in range(n)],
                         "log", "linear")],
     )
-    return findings, evidence, {"n_train": n, "n_test": test.n, "depths": depths, "digits": 12,
+    evidence.notes.append(f"derived limit of every weight: {derived} (= 1/{'(n + 3)' if kernel == 'ntk' else 'n'}, "
+                          f"n = {n})")
+    return findings, evidence, {"n_train": n, "n_test": test.n, "depths": depths + [FAR_DEPTH], "digits": 12,
                                 "labels": "x_1 / |x|_1 (synthetic)"}
 
 

@@ -46,22 +46,28 @@ def test_grid_of_correlations_and_depths(kernel: str) -> None:
             _assert_encloses(res.entries[0][1], ref_value, 1e-50, digits)
 
 
+ROUTES = ["certified-direct", "certified-asymptotic"]
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("kernel", ["nngp", "ntk"])
-def test_depth_1e5_against_mpmath_at_twice_the_digits(kernel: str) -> None:
+def test_depth_1e5_against_mpmath_at_twice_the_digits(kernel: str, route: str) -> None:
     digits = 30
-    res = kernel_matrix(_pair_points("0.3"), 10**5, kernel=kernel, digits=digits)
+    res = kernel_matrix(_pair_points("0.3"), 10**5, kernel=kernel, digits=digits, route=route)
     ref = reference_normalized("0.3", [10**5], dps=2 * digits)[10**5][0 if kernel == "nngp" else 1]
     _assert_encloses(res.entries[0][1], ref, 1e-45, digits)
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("kernel", ["nngp", "ntk"])
-def test_depth_1e6_encloses_committed_reference(kernel: str) -> None:
+def test_depth_1e6_encloses_committed_reference(kernel: str, route: str) -> None:
     """Depth 10^6, 30 digits, rho^(1) in {-0.99, 0, 0.9}: radius <= 1e-30, reference inside."""
     refs = json.loads((DATA / "deep_reference.json").read_text())
     for rho, by_depth in refs["values"].items():
-        res = kernel_matrix(_pair_points(rho), 10**6, kernel=kernel, digits=30)
+        res = kernel_matrix(_pair_points(rho), 10**6, kernel=kernel, digits=30, route=route)
+        assert res.method == ("direct iteration" if route == "certified-direct" else "asymptotic series")
         ball = res.entries[0][1]
         assert ball.rad_fraction <= Fraction(1, 10**30)
         with mpmath.workdps(80):
