@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import mpmath
 
-from verify import Dataset, kernel_matrix
+from verify import Dataset, InputError, kernel_matrix
 from verify.closed_form import flow_time, solve
 from verify.gradient_flow import integrate_gradient_flow
 
@@ -36,8 +36,11 @@ class FlowClaim:
 
 def _split(ctx_: CheckContext) -> tuple[Dataset, Dataset, list[list[str]]]:
     pts = ctx_.data.points
-    train = Dataset(pts[:4], ctx_.data.project, "train")
-    test = Dataset(pts[4:6], ctx_.data.project, "test")
+    if len(pts) < 3:
+        raise InputError("proposition-3 needs at least 3 points (training and test)")
+    k = min(4, len(pts) - 2)
+    train = Dataset(pts[:k], ctx_.data.project, "train")
+    test = Dataset(pts[k:k + 2], ctx_.data.project, "test")
     labels = [[str(p[0] / sum(abs(v) for v in p))] for p in train.points]    # synthetic, exact rationals
     return train, test, labels
 

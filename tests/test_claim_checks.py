@@ -16,7 +16,6 @@ from proofs_checks.theorem_2 import KernelLimitClaim
 from verify.finite_width import montecarlo as mc
 from verify.sources import load_dataset
 
-
 TINY_FINITE_WIDTH = mc.Profile("tiny", 2, (16, 32, 64, 128), 12, "dense", (16, 64), (2, 4), 8, "conditional",
                                (32, 2, 8), bootstrap=200, data="builtin:sphere-4")
 
