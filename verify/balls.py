@@ -13,6 +13,11 @@ error is *added* to the radius, which is then rounded *up*.
 ...     b = Ball.from_arb(arb(1) / 3)
 >>> b.contains(Fraction(1, 3))
 True
+>>> Ball.exact(-1).contains(mpmath.mpf(-1)), Ball.exact(-1).contains(mpmath.mpf(1))
+(True, False)
+>>> with ctx.workprec(53):                                 # to_arb keeps the rounding of the midpoint
+...     Ball(2**100 + 1, -100, 1, -200).to_arb().contains(arb(1) + arb(2) ** -100)
+True
 >>> d = b.to_json(20)
 >>> d["mid"]
 '0.33333333333333333333333'
@@ -62,11 +67,11 @@ class Ball:
         return cls(value.numerator, -(den.bit_length() - 1), 0, 0)
 
     def to_arb(self) -> arb:
-        mid = arb(self.man) * arb(2) ** self.exp if self.exp < 0 else arb(self.man * 2**self.exp)
+        """A ball at the current precision that contains this one (rounding of the midpoint included)."""
+        mid = arb(self.man) * arb(2) ** self.exp     # ball arithmetic: any rounding stays in the radius
         if self.rad_man == 0:
             return mid
-        rad = arb(self.rad_man) * arb(2) ** self.rad_exp
-        return arb(mid.mid(), rad.upper())
+        return mid + arb(0, (arb(self.rad_man) * arb(2) ** self.rad_exp).upper())
 
     @property
     def mid_fraction(self) -> Fraction:
@@ -89,8 +94,8 @@ class Ball:
     def contains(self, value: Fraction | int | str | mpmath.mpf) -> bool:
         """Whether the exact ``value`` lies in the ball."""
         if isinstance(value, mpmath.mpf):
-            man, exp = value.man_exp
-            value = _dyadic(int(man), int(exp))
+            sign, man, exp, _ = value._mpf_
+            value = (-1 if sign else 1) * _dyadic(int(man), int(exp))
         value = Fraction(value)
         return abs(value - self.mid_fraction) <= self.rad_fraction
 

@@ -317,7 +317,8 @@ def kernel_sweep(
             if route in CERTIFIED_ROUTES:
                 value = gap.one_minus()
             else:
-                value, gap = gap, 1 - gap
+                with mpmath.workprec(bits_used):
+                    value, gap = gap, 1 - gap
             entries[i][j], gaps[i][j] = value, gap
             if symmetric:
                 entries[j][i], gaps[j][i] = value, gap

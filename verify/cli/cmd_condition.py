@@ -1,0 +1,146 @@
+"""``ntk-verify condition``: certified conditioning of kappa over depths, float64 beside it, breakdown depth.
+
+JSON (``--format json``): ``depths`` holds one object per depth with certified
+enclosures ``det``, ``log10_abs_det``, ``log10_abs_det_raw`` (default model),
+``lambda_min``, ``lambda_max``, ``eigenvalues`` (ascending), ``condition_number``
+(cond_2 = lambda_max / lambda_min) and ``condition_number_bounds`` ([lower, upper]
+decimals rounded outward), ``digits_lost`` (log10 cond_2), ``working_precision_bits``,
+``kernel_digits``; at a depth where kappa is singular by the data's structure,
+``singular: true`` with the exact ``diagnosis`` and ``det`` = 0. ``float64`` gives
+numpy's values (best effort) and their ``relative_error`` against the enclosures,
+including the weights of the split (last ceil(n/5) points as test points).
+``breakdown`` gives the first depth whose float64 weights have relative error
+> 1e-3 (or numpy fails): over the listed depths, or with ``--breakdown-search`` over
+a 1-2-5 grid refined between its last good and first broken depth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from ..conditioning import Conditioning, KernelSource, conditioning_sweep
+from ..dataset import PROJECTIONS
+from ..float64_linalg import (
+    BREAKDOWN_THRESHOLD,
+    breakdown_depth,
+    float64_conditioning,
+    float64_grams,
+    scalar_relative_error,
+    split_weights_error,
+)
+from ..kernels import KERNELS, check_depth
+from ..precision import check_digits
+from ..singularity import regime_of
+from ..sources import load_dataset
+from .cmd_solve import value_text
+from .common import (
+    add_model_arguments,
+    add_progress_argument,
+    model_from_args,
+    parse_int_list,
+    progress_from_args,
+)
+
+SCALARS = ("det", "lambda_min", "lambda_max", "condition_number")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("condition", help="certified det, spectrum and condition number of kappa",
+                       description="Certified det(kappa), log10|det|, eigenvalues and cond_2 at "
+                       "each depth, float64 beside them, and the depth where float64 breaks down.")
+    p.add_argument("--data", required=True, help="CSV/.npy path or builtin:NAME")
+    p.add_argument("--depths", required=True, help="comma-separated depths, e.g. 1,10,100,1e4")
+    p.add_argument("--kernel", default="ntk", choices=KERNELS)
+    p.add_argument("--digits", default="30", help="correct decimal digits requested (default 30)")
+    p.add_argument("--breakdown-search", action="store_true",
+                   help="search the float64 breakdown depth on a grid (not only the listed depths)")
+    p.add_argument("--breakdown-max", help="largest depth of that search (default: the largest "
+                   "listed depth)")
+    p.add_argument("--project", default="normalize", choices=PROJECTIONS)
+    p.add_argument("--format", default="table", choices=("table", "json"))
+    add_model_arguments(p)
+    add_progress_argument(p)
+    p.set_defaults(handler=run, render=render_table)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    depths = sorted({check_depth(d) for d in parse_int_list(args.depths, "--depths")})
+    digits = check_digits(args.digits)
+    data = load_dataset(args.data, args.project)
+    param, progress = model_from_args(args), progress_from_args(args)
+    start = time.perf_counter()
+    source = KernelSource(data, args.kernel, param, progress=progress)
+    conds = conditioning_sweep(data, depths, args.kernel, digits, param, progress, source)
+    grams = float64_grams(data, depths, args.kernel, param)
+    rows = []
+    for c in conds:
+        entry = c.to_json()
+        entry["float64"] = _float64_entry(c, grams[c.depth])
+        if data.n >= 2:
+            entry["float64"].update(split_weights_error(data, source, c.depth, grams[c.depth]))
+        rows.append(entry)
+    if args.breakdown_search:
+        top = check_depth(args.breakdown_max) if args.breakdown_max else max(depths)
+        breakdown = breakdown_depth(data, args.kernel, top, param=param, progress=progress)
+    else:
+        breakdown = _listed_breakdown(rows)
+    regime = regime_of(data)
+    return {"command": "condition", "data": data.name, "n": data.n, "n0": data.n0,
+            "kernel": args.kernel, "digits": digits, "projection": data.project,
+            "parameterization": param.describe(),
+            "regime": {"name": regime.name, "meaning": regime.describe()},
+            "depths": rows, "breakdown": breakdown,
+            "seconds": round(time.perf_counter() - start, 3)}
+
+
+def _float64_entry(c: Conditioning, gram) -> dict[str, Any]:
+    f64 = float64_conditioning(gram)
+    if not c.singular and f64["status"] == "ok":
+        exact = {"det": c.det, "lambda_min": c.lambda_min, "lambda_max": c.lambda_max,
+                 "condition_number": c.condition_number}
+        f64["relative_error"] = {k: scalar_relative_error(f64[k], exact[k]) for k in SCALARS}
+    return f64
+
+
+def _listed_breakdown(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    first = None
+    for r in rows:
+        f = r["float64"]
+        status = f.get("weights_status", "")
+        err = f.get("weights_relative_error")
+        if status.startswith("numpy") or (err is not None and err > BREAKDOWN_THRESHOLD):
+            first = r["depth"]
+            break
+    return {"breakdown_depth": first, "threshold": BREAKDOWN_THRESHOLD,
+            "searched": "the listed depths (use --breakdown-search for a grid search)"}
+
+
+def render_table(p: dict[str, Any], args: argparse.Namespace) -> str:
+    d = min(p["digits"], 10)
+    lines = [f"{p['kernel'].upper()} kappa on {p['data']} (n = {p['n']}, n0 = {p['n0']}): "
+             f"{p['regime']['meaning']}",
+             f"model: {p['parameterization']['name']}   certified enclosures to {p['digits']} digits; "
+             "float64 columns are best effort",
+             "depth | det | log10|det| | lambda_min | lambda_max | cond_2 | float64 rel. err. (det, W)"]
+    for r in p["depths"]:
+        if r["singular"]:
+            lines.append(f"{r['depth']} | SINGULAR: {r['diagnosis']}")
+            continue
+        f = r["float64"]
+        rel = f.get("relative_error", {})
+        lines.append(" | ".join([
+            str(r["depth"]), value_text(r["det"], d), value_text(r["log10_abs_det"], d),
+            value_text(r["lambda_min"], d), value_text(r["lambda_max"], d),
+            "[" + ", ".join(r["condition_number_bounds"]) + "]",
+            f"{_fmt(rel.get('det'))}, {_fmt(f.get('weights_relative_error'))}"]))
+    b = p["breakdown"]
+    lines.append(f"float64 breakdown depth (W error > {b['threshold']}): "
+                 f"{b['breakdown_depth'] if b['breakdown_depth'] else 'none found'}")
+    lines.append(f"time: {p['seconds']} s")
+    return "\n".join(lines)
+
+
+def _fmt(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.1e}"

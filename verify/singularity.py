@@ -1,0 +1,254 @@
+"""Exact diagnosis of singular training sets, and the three invertibility regimes for L >= 2.
+
+Everything here is decided in exact rational arithmetic on the data (no kernel is
+computed), so a singular kernel matrix is reported with its reason instead of a
+wrong number.
+
+Theorem (normalized NTK and NNGP of MATH.md's model, sigma_b^2 = 0, any sigma_w^2,
+points on S^{n0-1}; proof sketch below). Call two training points *coinciding* if
+they are the same point of the sphere and *antipodal* if x' = -x. Then kappa is
+invertible
+
+* at depth L = 1 (kappa = x.x'/n0) iff the points are linearly independent
+  (so never when n > n0);
+* for every L >= 2, in exactly three regimes of distinct points:
+
+  - R1: no antipodal pair: invertible for all L >= 2;
+  - R2: antipodal pairs {x_p, -x_p} whose directions x_p are linearly independent
+    (e.g. a single pair x, -x, or at most n0 pairs in general position):
+    invertible for all L >= 2;
+  - R3: antipodal pairs with linearly dependent directions (e.g. more than n0
+    pairs): singular at L = 2, invertible for all L >= 3;
+
+* never when two points coincide (two equal rows).
+
+Proof sketch. On the sphere kappa_ij = F(x_i . x_j) with F a power series
+sum_k a_k t^k, a_k >= 0 (h(z) = 1/pi + z/2 + sum_j c_{2j} z^{2j}, c_{2j} > 0, and the
+recursions only add, multiply and compose such series). Hence
+c^T kappa c = sum_k a_k |sum_i c_i x_i^{(x)k}|^2. At L = 2 (both kernels) the odd
+part of F is exactly t/2 and every even coefficient is positive, so c^T kappa c = 0
+iff c sums to zero on every line {x, -x} and sum_i c_i x_i = 0: with distinct points
+this is c = sum_p d_p (e_{x_p} - e_{-x_p}) with sum_p d_p x_p = 0. For L >= 3 every
+a_k > 0 (h(h(z)) contains z E(z), E with all even degrees), so c^T kappa c = 0
+forces sum_i c_i p(x_i) = 0 for every polynomial p, i.e. c = 0 on distinct points.
+With a bias (sigma_b^2 > 0) every a_k > 0 already at L = 2 (rho^(1) = beta + (1 -
+beta) t, beta > 0): distinct points suffice for L >= 2, and at L = 1 kappa is
+singular iff the vectors (x_i/|x_i|, 1) are dependent.
+
+>>> from verify.dataset import Dataset
+>>> d = Dataset.from_rows([["1", "0"], ["0", "1"], ["-1", "0"], ["0", "-1"], ["1", "1"], ["-1", "-1"]])
+>>> regime_of(d).name
+'R3'
+>>> print(diagnose(d, 2).message[:76])
+kappa is singular at depth 2: the antipodal pairs (1,3), (2,4), (5,6) have l
+>>> diagnose(d, 3).status
+'invertible'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from flint import arb, fmpq
+
+from .dataset import Dataset
+from .errors import SingularKernelError
+from .params import DEFAULT, Parameterization
+
+Vector = tuple[Fraction, ...]
+
+
+@dataclass(frozen=True)
+class Regime:
+    """Exact structure of a training set: coinciding points, antipodal pairs, their rank."""
+
+    name: str                                  # "duplicates", "R1", "R2" or "R3"
+    duplicates: tuple[tuple[int, int], ...]    # 0-based index pairs of coinciding points
+    antipodal: tuple[tuple[int, int], ...]     # 0-based (i, j) with x_j = -x_i
+    antipodal_rank: int
+    first_invertible_depth: int | None         # None: singular at every depth (default model)
+
+    def describe(self) -> str:
+        texts = {
+            "duplicates": "two training points coincide: singular at every depth",
+            "R1": "distinct points, no antipodal pair: invertible for every L >= 2",
+            "R2": "distinct points, antipodal pairs with independent directions: "
+                  "invertible for every L >= 2",
+            "R3": "distinct points, antipodal pairs with dependent directions: "
+                  "singular at L = 2, invertible for every L >= 3",
+        }
+        return texts[self.name]
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Exact verdict on kappa = K(X, X) at one depth: ``invertible``, ``singular`` or ``undecided``.
+
+    ``null_vector`` (singular only) is an exact certificate u with kappa u = 0, as
+    entries (index, c, s) meaning u_index = c * sqrt(s).
+    """
+
+    depth: int
+    status: str
+    message: str
+    regime: Regime
+    null_vector: tuple[tuple[int, Fraction, Fraction], ...] = field(default=())
+
+    @property
+    def singular(self) -> bool:
+        return self.status == "singular"
+
+    def null_vector_arb(self, n: int) -> list[arb]:
+        """Certified enclosure of the certificate u (length n) at the current precision."""
+        out = [arb(0)] * n
+        for i, c, s in self.null_vector:
+            out[i] = out[i] + arb(fmpq(c.numerator, c.denominator)) * arb(
+                fmpq(s.numerator, s.denominator)).sqrt()
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        reg = self.regime
+        return {
+            "status": self.status,
+            "message": self.message,
+            "regime": reg.name,
+            "regime_meaning": reg.describe(),
+            "coinciding_points": [[i + 1, j + 1] for i, j in reg.duplicates],
+            "antipodal_pairs": [[i + 1, j + 1] for i, j in reg.antipodal],
+            "guarantee": "exact (rational arithmetic on the data)",
+        }
+
+
+def _norm2(x: Vector) -> Fraction:
+    return sum((v * v for v in x), Fraction(0))
+
+
+def _ray_and_line(x: Vector) -> tuple[Vector, Vector]:
+    """Exact keys of the ray {c x, c > 0} and of the line {c x, c != 0}."""
+    lead = next(v for v in x if v != 0)
+    return tuple(v / abs(lead) for v in x), tuple(v / lead for v in x)
+
+
+def dependency(vectors: Sequence[Vector]) -> tuple[int, list[Fraction] | None]:
+    """Rank of ``vectors`` and, if dependent, exact c != 0 with sum_i c_i v_i = 0.
+
+    >>> dependency([(Fraction(1), Fraction(0)), (Fraction(0), Fraction(1)), (Fraction(1), Fraction(1))])
+    (2, [Fraction(-1, 1), Fraction(-1, 1), Fraction(1, 1)])
+    """
+    basis: list[tuple[int, list[Fraction], list[Fraction]]] = []   # (pivot, row, combination)
+    found = None
+    for k, v in enumerate(vectors):
+        row = list(v)
+        comb = [Fraction(0)] * len(vectors)
+        comb[k] = Fraction(1)
+        for pivot, brow, bcomb in basis:
+            f = row[pivot]
+            if f:
+                row = [a - f * b for a, b in zip(row, brow, strict=True)]
+                comb = [a - f * b for a, b in zip(comb, bcomb, strict=True)]
+        pivot = next((i for i, a in enumerate(row) if a != 0), None)
+        if pivot is None:
+            found = found or comb
+            continue
+        scale = row[pivot]
+        basis.append((pivot, [a / scale for a in row], [a / scale for a in comb]))
+    return len(basis), found
+
+
+def regime_of(data: Dataset) -> Regime:
+    """Exact invertibility regime of a training set (see the module docstring)."""
+    rays: dict[Vector, int] = {}
+    lines: dict[Vector, list[int]] = {}
+    duplicates = []
+    for i, x in enumerate(data.points):
+        ray, line = _ray_and_line(x)
+        if ray in rays:
+            duplicates.append((rays[ray], i))
+            continue
+        rays[ray] = i
+        lines.setdefault(line, []).append(i)
+    antipodal = tuple(tuple(m) for m in lines.values() if len(m) == 2)
+    rank, dep = dependency([data.points[i] for i, _ in antipodal])
+    if duplicates:
+        name, first = "duplicates", None
+    elif not antipodal:
+        name, first = "R1", 2
+    else:
+        name, first = ("R2", 2) if dep is None else ("R3", 3)
+    if first == 2 and dependency(data.points)[1] is None:
+        first = 1
+    return Regime(name, tuple(duplicates), antipodal, rank, first)
+
+
+def diagnose(data: Dataset, depth: int, param: Parameterization | None = None) -> Diagnosis:
+    """Exact verdict: is kappa (normalized NTK or NNGP, same answer) singular at ``depth``?"""
+    param = param or DEFAULT
+    reg = regime_of(data)
+    pts = data.points
+    if reg.duplicates:
+        i, j = reg.duplicates[0]
+        more = f" ({len(reg.duplicates)} coinciding pairs)" if len(reg.duplicates) > 1 else ""
+        return Diagnosis(depth, "singular",
+                         f"kappa is singular: training points {i + 1} and {j + 1} coincide{more}",
+                         reg, ((i, Fraction(1), Fraction(1)), (j, Fraction(-1), Fraction(1))))
+    if depth == 1:
+        return _diagnose_depth_one(data, reg, param)
+    if depth == 2 and param.sigma_b2 == 0 and reg.name == "R3":
+        _, dep = dependency([pts[i] for i, _ in reg.antipodal])
+        pairs = ", ".join(f"({i + 1},{j + 1})" for i, j in reg.antipodal)
+        null = []
+        for (i, j), c in zip(reg.antipodal, dep, strict=True):
+            if c:
+                null += [(i, c, _norm2(pts[i])), (j, -c, _norm2(pts[i]))]
+        return Diagnosis(depth, "singular",
+                         f"kappa is singular at depth 2: the antipodal pairs {pairs} have linearly "
+                         f"dependent directions (rank {reg.antipodal_rank} < {len(reg.antipodal)}); "
+                         "at depth 2 the odd part of the kernel is linear", reg, tuple(null))
+    return Diagnosis(depth, "invertible", f"kappa is invertible at depth {depth} ({reg.describe()})",
+                     reg)
+
+
+def _diagnose_depth_one(data: Dataset, reg: Regime, param: Parameterization) -> Diagnosis:
+    pts, n, n0 = data.points, data.n, data.n0
+    if param.sigma_b2 == 0:
+        rank, dep = dependency(pts)
+        if dep is None:
+            return Diagnosis(1, "invertible", "kappa is invertible at depth 1 (linearly independent "
+                             "points)", reg)
+        rows = [i for i, c in enumerate(dep) if c]
+        why = (f"{n} points in dimension {n0}" if n > n0 else
+               "training points " + ", ".join(str(i + 1) for i in rows) + " are linearly dependent")
+        return Diagnosis(1, "singular", f"kappa is singular at depth 1: the depth-1 kernel x.x'/n0 "
+                         f"has rank {rank} < {n} ({why})", reg,
+                         tuple((i, dep[i], _norm2(pts[i])) for i in rows))
+    if n > n0 + 1:
+        return Diagnosis(1, "singular", f"kappa is singular at depth 1: with a bias the depth-1 "
+                         f"kernel has rank <= n0 + 1 = {n0 + 1} < {n} points", reg)
+    norms = [_rational_sqrt(_norm2(x)) for x in pts]
+    if any(r is None for r in norms):
+        return Diagnosis(1, "undecided", "depth 1 with a bias and irrational norms: left to the "
+                         "certified determinant", reg)
+    lifted = [tuple(v / r for v in x) + (Fraction(1),) for x, r in zip(pts, norms, strict=True)]
+    rank, dep = dependency(lifted)
+    if dep is None:
+        return Diagnosis(1, "invertible", "kappa is invertible at depth 1", reg)
+    return Diagnosis(1, "singular", f"kappa is singular at depth 1: the vectors (x/|x|, 1) have "
+                     f"rank {rank} < {n}", reg,
+                     tuple((i, c, Fraction(1)) for i, c in enumerate(dep) if c))
+
+
+def _rational_sqrt(q: Fraction) -> Fraction | None:
+    a, b = math.isqrt(q.numerator), math.isqrt(q.denominator)
+    return Fraction(a, b) if a * a == q.numerator and b * b == q.denominator else None
+
+
+def require_invertible(data: Dataset, depth: int, param: Parameterization | None = None) -> Diagnosis:
+    """The diagnosis, or :class:`SingularKernelError` (exit 2 on the CLI) when kappa is singular."""
+    diag = diagnose(data, depth, param)
+    if diag.singular:
+        raise SingularKernelError(diag.message)
+    return diag
