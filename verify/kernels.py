@@ -339,18 +339,14 @@ def kernel_matrix(
     kernel: str = "ntk",
     digits: int = 30,
     route: str = "certified",
-    project: str = "normalize",
-    param: Parameterization | None = None,
-    progress: bool | None = None,
-    columns: Dataset | Sequence[Sequence[object]] | np.ndarray | None = None,
-    relative_gap: bool = False,
+    **options: Any,
 ) -> KernelResult:
-    """The normalized kernel matrix at one depth; certified enclosures on the certified route.
+    """The normalized kernel matrix at one depth; certified enclosures on the certified routes.
 
-    See :func:`kernel_sweep` for the arguments.
+    ``options`` are those of :func:`kernel_sweep` (project, param, progress, columns,
+    relative_gap).
     """
-    return kernel_sweep(data, [depth], kernel, digits, route, project, param, progress,
-                        columns, relative_gap)[0]
+    return kernel_sweep(data, [depth], kernel, digits, route, **options)[0]
 
 
 def _pair_of(rows: Dataset, cols: Dataset, i: int, j: int) -> PairCorrelation:

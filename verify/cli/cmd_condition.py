@@ -21,7 +21,6 @@ import time
 from typing import Any
 
 from ..conditioning import Conditioning, KernelSource, conditioning_sweep
-from ..dataset import PROJECTIONS
 from ..float64_linalg import (
     BREAKDOWN_THRESHOLD,
     breakdown_depth,
@@ -30,14 +29,14 @@ from ..float64_linalg import (
     scalar_relative_error,
     split_weights_error,
 )
-from ..kernels import KERNELS, check_depth
+from ..kernels import check_depth
 from ..precision import check_digits
 from ..singularity import regime_of
 from ..sources import load_dataset
 from .cmd_solve import value_text
 from .common import (
-    add_model_arguments,
-    add_progress_argument,
+    add_kernel_and_digits,
+    finish_parser,
     model_from_args,
     parse_int_list,
     progress_from_args,
@@ -52,17 +51,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "each depth, float64 beside them, and the depth where float64 breaks down.")
     p.add_argument("--data", required=True, help="CSV/.npy path or builtin:NAME")
     p.add_argument("--depths", required=True, help="comma-separated depths, e.g. 1,10,100,1e4")
-    p.add_argument("--kernel", default="ntk", choices=KERNELS)
-    p.add_argument("--digits", default="30", help="correct decimal digits requested (default 30)")
+    add_kernel_and_digits(p)
     p.add_argument("--breakdown-search", action="store_true",
                    help="search the float64 breakdown depth on a grid (not only the listed depths)")
     p.add_argument("--breakdown-max", help="largest depth of that search (default: the largest "
                    "listed depth)")
-    p.add_argument("--project", default="normalize", choices=PROJECTIONS)
-    p.add_argument("--format", default="table", choices=("table", "json"))
-    add_model_arguments(p)
-    add_progress_argument(p)
-    p.set_defaults(handler=run, render=render_table)
+    finish_parser(p, run, render_table)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -6,11 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..dataset import PROJECTIONS
 from ..errors import InputError
 from ..finite_width.montecarlo import NORMALIZATIONS, PROFILES, run_study
 from ..sources import load_dataset
-from .common import add_model_arguments, add_progress_argument, model_from_args, progress_from_args
+from .common import finish_parser, model_from_args, progress_from_args
 from .output import write_json
 
 RESULT_FILE = "finite_width.json"
@@ -27,17 +26,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="quick (about a minute) or full (tens of minutes)")
     p.add_argument("--data", default=None,
                    help="CSV/.npy path or builtin:NAME, 2..64 points (default builtin:sphere-8)")
-    p.add_argument("--project", default="normalize", choices=PROJECTIONS)
     p.add_argument("--seed", default="0", help="non-negative integer seed (default 0)")
     p.add_argument("--normalize", default="theory", choices=NORMALIZATIONS,
                    help="divide by the exact infinite-width diagonal (theory) or by the "
                    "empirical diagonal (empirical)")
     p.add_argument("--out", default=None,
                    help=f"folder for the two figures (PNG) and {RESULT_FILE}")
-    p.add_argument("--format", default="table", choices=("table", "json"))
-    add_model_arguments(p)
-    add_progress_argument(p)
-    p.set_defaults(handler=run, render=render_table)
+    finish_parser(p, run, render_table)
 
 
 def _seed(text: str) -> int:

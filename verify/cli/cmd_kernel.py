@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..dataset import PROJECTIONS
-from ..kernels import KERNELS, ROUTES, check_depth, kernel_sweep
+from ..kernels import ROUTES, check_depth, kernel_sweep
 from ..precision import check_digits
 from ..sources import load_dataset
 from .common import (
-    add_model_arguments,
-    add_progress_argument,
+    add_kernel_and_digits,
+    finish_parser,
     model_from_args,
     parse_int_list,
     progress_from_args,
@@ -31,14 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     depth.add_argument("--depths", help="comma-separated depths for a one-pass sweep")
     p.add_argument("--every-depth", action="store_true",
                    help="with --depth L: sweep every depth 1..L in one pass")
-    p.add_argument("--kernel", default="ntk", choices=KERNELS)
-    p.add_argument("--digits", default="30", help="correct decimal digits requested (default 30)")
+    add_kernel_and_digits(p)
     p.add_argument("--route", default="certified", choices=ROUTES)
-    p.add_argument("--project", default="normalize", choices=PROJECTIONS)
-    p.add_argument("--format", default="table", choices=("table", "json"))
-    add_model_arguments(p)
-    add_progress_argument(p)
-    p.set_defaults(handler=run, render=render_table)
+    finish_parser(p, run, render_table)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

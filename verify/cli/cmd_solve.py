@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from ..closed_form import TIME_SCALES, flow_time, load_labels, solve
-from ..dataset import PROJECTIONS
 from ..errors import InputError
 from ..float64_linalg import (
     GUARANTEE,
@@ -35,12 +34,12 @@ from ..float64_linalg import (
     float64_weights,
     relative_error,
 )
-from ..kernels import KERNELS, check_depth, kernel_sweep
+from ..kernels import check_depth, kernel_sweep
 from ..precision import check_digits
 from ..sources import load_dataset
 from .common import (
-    add_model_arguments,
-    add_progress_argument,
+    add_kernel_and_digits,
+    finish_parser,
     model_from_args,
     progress_from_args,
     shorten,
@@ -58,19 +57,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--labels", required=True, help="labels: CSV/.npy, n rows of k values")
     p.add_argument("--test", required=True, help="test points: CSV/.npy path or builtin:NAME")
     p.add_argument("--depth", required=True, help="depth L >= 1")
-    p.add_argument("--kernel", default="ntk", choices=KERNELS)
-    p.add_argument("--digits", default="30", help="correct decimal digits requested (default 30)")
+    add_kernel_and_digits(p)
     p.add_argument("--time", help="gradient-flow time t for f_t (decimal)")
     p.add_argument("--lr", help="learning rate eta for f_t (decimal, default 1)")
     p.add_argument("--time-scale", default="normalized", choices=TIME_SCALES,
                    help="flow with the normalized kernel (default) or the raw one")
     p.add_argument("--f0-train", help="f_0 on the training points (CSV/.npy, n rows of k)")
     p.add_argument("--f0-test", help="f_0 on the test points (CSV/.npy, m rows of k)")
-    p.add_argument("--project", default="normalize", choices=PROJECTIONS)
-    p.add_argument("--format", default="table", choices=("table", "json"))
-    add_model_arguments(p)
-    add_progress_argument(p)
-    p.set_defaults(handler=run, render=render_table)
+    finish_parser(p, run, render_table)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

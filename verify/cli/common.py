@@ -50,3 +50,23 @@ def parse_int_list(text: str, what: str) -> list[int]:
 def shorten(text: str, digits: int) -> str:
     """Display helper: at most ``digits`` + 8 characters of a decimal string."""
     return text if len(text) <= digits + 8 else text[: digits + 8] + "…"
+
+
+def add_kernel_and_digits(p: argparse.ArgumentParser) -> None:
+    """--kernel ntk|nngp and --digits D (digits of the result)."""
+    from ..kernels import KERNELS
+
+    p.add_argument("--kernel", default="ntk", choices=KERNELS)
+    p.add_argument("--digits", default="30", help="correct decimal digits requested (default 30)")
+
+
+def finish_parser(p: argparse.ArgumentParser, run, render, project: bool = True) -> None:
+    """The options every data command ends with: projection, output format, model, progress."""
+    from ..dataset import PROJECTIONS
+
+    if project:
+        p.add_argument("--project", default="normalize", choices=PROJECTIONS)
+    p.add_argument("--format", default="table", choices=("table", "json"))
+    add_model_arguments(p)
+    add_progress_argument(p)
+    p.set_defaults(handler=run, render=render)
