@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
 
 import mpmath
 
@@ -26,10 +25,6 @@ def ball_text(ball: Ball, digits: int = 12) -> str:
     return f"{j['mid']} ± {j['rad']}"
 
 
-def ball_number(ball: Ball, digits: int = 30, kind: str = "certified") -> dict[str, Any]:
-    return {**ball.to_json(digits), "kind": kind}
-
-
 def lower(ball: Ball) -> Fraction:
     return ball.mid_fraction - ball.rad_fraction
 
@@ -43,6 +38,3 @@ def certainly_less(a: Ball, b: Ball) -> bool:
     return upper(a) < lower(b)
 
 
-def sci(x: Fraction | float, digits: int = 4) -> str:
-    return mpmath.nstr(mpmath.mpf(float(x)) if isinstance(x, float) else
-                       mpmath.mpf(x.numerator) / x.denominator, digits)

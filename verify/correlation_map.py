@@ -45,29 +45,10 @@ def arccos_one_minus_arb(e: arb) -> arb:
 def gap_map_arb(e: arb) -> arb:
     """Certified enclosure of ``g(e) = 1 - h(1 - e)`` at the *point* (or very tight ball) ``e``.
 
-    Call it on exact midpoints; carry the input radius with :func:`propagate_gap`.
+    Call it on exact midpoints and carry the input radius by 0 <= g' <= 1 (re-centring).
     """
     s = (e * (2 - e)).nonnegative_part().sqrt()
     return e + ((1 - e) * arccos_one_minus_arb(e) - s) / arb.pi()
-
-
-def propagate_gap(e: arb) -> arb:
-    """Certified enclosure of ``g(E)`` for every point E of the ball ``e``.
-
-    Evaluates ``g`` at the exact midpoint and adds the input radius, which is valid
-    because g is monotone with 0 <= g' <= 1 on [0, 2]. The result is clipped to [0, 2].
-    """
-    mid = e.mid()
-    out = gap_map_arb(mid)
-    rad = e.rad()
-    if rad != 0:
-        out = out + arb(0, rad)
-    return out
-
-
-def derivative_gap_arb(e: arb) -> arb:
-    """Certified enclosure of ``1 - kappa0(1 - e) = arccos(1 - e) / pi`` over the ball ``e``."""
-    return arccos_one_minus_arb(e) / arb.pi()
 
 
 def h_mpmath(z: mpmath.mpf) -> mpmath.mpf:

@@ -14,7 +14,7 @@ nu_l = 1 / (l + 1).
 
 >>> from fractions import Fraction
 >>> s = LayerSchedule(Fraction(1), Fraction(0), n0=3)
->>> s.first_layer_scale, s.step_exact(1)
+>>> s.first_layer_scale, next(s.iterate(Fraction))
 (Fraction(1, 1), (Fraction(1, 1), Fraction(1, 2)))
 """
 
@@ -41,12 +41,6 @@ class LayerSchedule:
     def first_layer_scale(self) -> Fraction:
         """e_1 = first_layer_scale * (1 - cos(x, x')) (the bias pulls rho^(1) towards 1)."""
         return 1 - self.beta1
-
-    def step_exact(self, layer: int) -> tuple[Fraction, Fraction]:
-        """(lam_l, nu_l) for the default model exactly; general models: use :meth:`iterate`."""
-        if not self.is_default:
-            raise ValueError("step_exact only for the default model")
-        return Fraction(1), Fraction(1, layer + 1)
 
     def iterate(self, convert) -> Iterator[tuple[object, object]]:
         """Yield (lam_l, nu_l) for l = 1, 2, ... with numbers built by ``convert(Fraction)``.

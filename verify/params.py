@@ -90,23 +90,5 @@ class Parameterization:
             "layers": "L dense layers, L-1 ReLU nonlinearities",
         }
 
-    def diagonal_sequences(self, n0: int, depth: int) -> tuple[list[Fraction], list[Fraction]]:
-        """Exact diagonals q_l = Sigma^(l)(x,x) and t_l = Theta^(l)(x,x), l = 1..depth, on the sphere.
-
-        Only sensible for moderate depth (exact rationals grow); the engine uses
-        closed forms for the default model.
-
-        >>> Parameterization().diagonal_sequences(3, 3)
-        ([Fraction(1, 3), Fraction(1, 6), Fraction(1, 12)], [Fraction(1, 3), Fraction(1, 3), Fraction(1, 4)])
-        """
-        w, b = self.sigma_w2, self.sigma_b2
-        q = [w / n0 + b]
-        t = [q[0]]
-        for _ in range(depth - 1):
-            qn = w * q[-1] / 2 + b
-            t.append(qn + w * t[-1] / 2)
-            q.append(qn)
-        return q, t
-
 
 DEFAULT = Parameterization()

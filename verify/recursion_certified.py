@@ -50,9 +50,6 @@ class PairCorrelation:
             return _arb_of(1 - self.t) / (1 + root)
         return 1 + root
 
-    def cosine_float(self) -> float:
-        return self.sign * float(self.t) ** 0.5
-
 
 def certified_pair_sweep(
     pair: PairCorrelation,
