@@ -127,7 +127,8 @@ class Ball:
         """``{"mid", "rad"}`` decimal strings; the rad covers the midpoint's decimal rounding."""
         mid = self.mid_fraction
         with mpmath.workdps(digits + 10):
-            text = mpmath.nstr(self.mid_mpf(), digits + 3, min_fixed=-5, max_fixed=digits + 5)
+            text = mpmath.nstr(self.mid_mpf(), digits + 3, min_fixed=-5, max_fixed=digits + 5,
+                               strip_zeros=False)
         rounding = abs(Fraction(text) - mid)
         return {"mid": text, "rad": decimal_upper(self.rad_fraction + rounding)}
 

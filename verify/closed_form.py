@@ -22,7 +22,7 @@ certified upper bound on cond_1(kappa) = |kappa|_1 |kappa^-1|_1.
 >>> Z = Dataset.from_rows([["1", "1"]])
 >>> s = solve(X, [["1"], ["-1"]], Z, depth=2, kernel="nngp", digits=20)
 >>> [w.to_json(20)["mid"] for w in s.weights[0]]   # h(1/sqrt 2) / (1 + 1/pi) twice
-['0.5730133505377298309921', '0.5730133505377298309921']
+['0.57301335053772983099210', '0.57301335053772983099210']
 >>> p = s.predictions[0][0]                          # W (1, -1)^T = 0 exactly
 >>> p.contains(0), p.correct_digits() >= 20
 (True, True)

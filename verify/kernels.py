@@ -24,6 +24,7 @@ so equal correlations are computed once and distinct pairs run on all cores.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -60,10 +61,19 @@ DIRECT_THRESHOLD = SUGGESTED_THRESHOLD
 
 
 def check_depth(depth: object) -> int:
-    """Validate a depth (an integer >= 1)."""
+    """Validate a depth (an integer >= 1; strings may be written 1e15).
+
+    >>> check_depth("1e15") == 10**15, check_depth(7)
+    (True, 7)
+    """
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)):
+        text = str(depth).strip().lower()
         try:
-            depth = int(str(depth), 10)
+            if re.fullmatch(r"\d+e\d+", text):             # 1e15: an exact power-of-ten multiple
+                mant, _, exp = text.partition("e")
+                depth = int(mant) * 10 ** int(exp) if int(exp) <= 1000 else MAX_DEPTH + 1
+            else:
+                depth = int(text, 10)
         except ValueError:
             raise InputError(f"depth must be an integer >= 1, got {depth!r}") from None
     depth = int(depth)
@@ -146,6 +156,8 @@ class KernelResult:
                 if self.parameterization.is_default else "best effort (mpmath)",
             },
             "matrix": [[self.entry_json(i, j) for j in range(cols)] for i in range(rows)],
+            "one_minus_matrix": [[_value_json(self.gaps[i][j], self.digits) for j in range(cols)]
+                                 for i in range(rows)] if self.route in CERTIFIED_ROUTES else None,
             **self.extra,
         }
 
@@ -154,7 +166,7 @@ def _value_json(value: Any, digits: int) -> dict[str, str | None]:
     if isinstance(value, Ball):
         return value.to_json(digits)
     if isinstance(value, mpmath.mpf):
-        return {"mid": mpmath.nstr(value, digits + 3, min_fixed=-5, max_fixed=digits + 5),
+        return {"mid": mpmath.nstr(value, digits + 3, min_fixed=-5, max_fixed=digits + 5, strip_zeros=False),
                 "rad": None}
     return {"mid": repr(float(value)), "rad": None}
 
