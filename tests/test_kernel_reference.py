@@ -79,3 +79,19 @@ def test_high_precision_cosine_is_not_rounded_through_float64() -> None:
     a = kernel_matrix(_pair_points(RHOS[-1]), 100, kernel="nngp", digits=30)
     b = kernel_matrix(_pair_points("0.9999999999999999"), 100, kernel="nngp", digits=30)
     assert not a.entries[0][1].contains(b.entries[0][1].mid_fraction)
+
+
+@pytest.mark.parametrize("kernel", ["nngp", "ntk"])
+def test_gap_within_1e_200_of_one(kernel: str) -> None:
+    """rho^(1) = 1 - 1e-200: the cancellation in g costs ~330 bits, which the precision loop must find."""
+    with mpmath.workdps(460):
+        r = 1 - mpmath.mpf("1e-200")
+        pts = [["1", "0"], [mpmath.nstr(r, 440), mpmath.nstr(mpmath.sqrt(1 - r * r), 440)]]
+        rho = mpmath.nstr(r, 440)
+    res = kernel_matrix(pts, 300, kernel=kernel, digits=30, route="certified-direct", relative_gap=True)
+    gap = res.gaps[0][1]
+    assert gap.relative_digits() >= 30
+    ref = reference_normalized(rho, [300], dps=700)[300][0 if kernel == "nngp" else 1]
+    with mpmath.workdps(700):
+        ref_gap = Fraction(mpmath.nstr(1 - ref, 300, strip_zeros=False))
+    assert abs(ref_gap - gap.mid_fraction) <= gap.rad_fraction + abs(ref_gap) * Fraction(1, 10**200)

@@ -205,12 +205,22 @@ def _direct_gaps(pair: PairCorrelation, depths: Sequence[int], kernel: str, digi
     start = bits_for_digits(digits) + 2 * math.ceil(math.log2(top + 1)) + 24
     if relative_gap:
         start += 2 * math.ceil(math.log2(top + 1))
+    # g(e) = e + ((1 - e) A(e) - sqrt(e(2 - e)))/pi cancels terms of size sqrt(e): a tiny
+    # first-layer gap costs about log2(1/e)/2 bits more
+    first_gap = pair.gap_float()
+    if 0 < first_gap < 1:
+        start += math.ceil(-math.log2(first_gap) / 2)
 
-    def compute(bits: int) -> list[Ball]:
-        out = certified_pair_sweep(pair, depths, kernel, bits, schedule)
+    def compute(bits: int) -> list[Ball] | None:
+        try:
+            out = certified_pair_sweep(pair, depths, kernel, bits, schedule)
+        except ArithmeticError:          # a ball lost all accuracy (NaN): more precision
+            return None
         return [f if kernel == "ntk" else e for e, f in out]
 
-    def accurate(gaps: list[Ball]) -> bool:
+    def accurate(gaps: list[Ball] | None) -> bool:
+        if gaps is None:
+            return False
         if relative_gap:
             return all(g.rad_man == 0 or g.relative_digits() >= digits for g in gaps)
         return all(g.correct_digits() >= digits for g in gaps)

@@ -50,6 +50,11 @@ class PairCorrelation:
             return _arb_of(1 - self.t) / (1 + root)
         return 1 + root
 
+    def gap_float(self) -> float:
+        """Best effort: 1 - cos(x, x') in float64 (to size working precisions)."""
+        with ctx.workprec(64):
+            return float(self.gap_arb())
+
 
 def certified_pair_sweep(
     pair: PairCorrelation,
@@ -107,6 +112,7 @@ class OrbitWalker:
 
 
 FAST_PATH_MAX_BITS = 800
+FAST_PATH_MIN_GAP = 2.0**-150   # gaps (and so radii >= 2^-(800+150)) stay far above float64 underflow
 _UP = 1 + 2.0**-48            # covers the rounding of a few float64 operations
 _K = 0.3979 * _UP             # >= 1.25 / pi
 
@@ -125,8 +131,9 @@ def _run_default_fast(state: _GapState, layer: int, target: int) -> int:
       error Sd_l in d_l, da_l in a_l and R_l in e_{l+1} give
       Sd_{l+1} <= Sd_l (1 + da_l) + l da_l + R_l.
 
-    Stops early (returning the layer) when m_l > 1 or R_l > m_l / 4, where the
-    general ball step takes over.
+    Stops early (returning the layer) when m_l > 1, m_l < 2^-150 or R_l > m_l / 4,
+    where the general ball step takes over (radii then never reach float64's
+    subnormal range, where the rounding bound above would not hold).
     """
     want_ntk = state.want_ntk
     inv_pi = state.inv_pi
@@ -141,7 +148,8 @@ def _run_default_fast(state: _GapState, layer: int, target: int) -> int:
         d = d.mid()
     half, one, two = arb(0.5), arb(1), arb(2)
     while layer < target:
-        if big_r > 0 and 4 * big_r > float(m):
+        m_float = float(m)
+        if m_float < FAST_PATH_MIN_GAP or (big_r > 0 and 4 * big_r > m_float):
             break
         ha = (m * half).sqrt().asin()
         s = (m * (two - m)).sqrt()
