@@ -95,3 +95,21 @@ def test_gap_within_1e_200_of_one(kernel: str) -> None:
     with mpmath.workdps(700):
         ref_gap = Fraction(mpmath.nstr(1 - ref, 300, strip_zeros=False))
     assert abs(ref_gap - gap.mid_fraction) <= gap.rad_fraction + abs(ref_gap) * Fraction(1, 10**200)
+
+
+@pytest.mark.parametrize(("sigma_w2", "sigma_b2"), [("2", "0.1"), ("1.5", "0.5"), ("1", "0.05")])
+@pytest.mark.parametrize("kernel", ["nngp", "ntk"])
+def test_other_parameterizations_against_raw_recursion(kernel: str, sigma_w2: str, sigma_b2: str) -> None:
+    """sigma_w^2 != 1 and sigma_b^2 > 0: certified normalized kernels contain the plain raw recursion's."""
+    from reference import reference_general
+
+    from verify import Parameterization
+
+    x, y = ["0.3", "-0.4", "0.5"], ["-0.2", "0.9", "0.1"]
+    depths = [1, 2, 3, 10, 40]
+    param = Parameterization(sigma_w2=sigma_w2, sigma_b2=sigma_b2)
+    sweep = kernel_sweep([x, y], depths, kernel=kernel, digits=25, param=param)
+    ref = reference_general(x, y, depths, sigma_w2, sigma_b2, dps=70)
+    for res in sweep:
+        assert res.parameterization == param
+        _assert_encloses(res.entries[0][1], ref[res.depth][0 if kernel == "nngp" else 1], 1e-50, 25)
