@@ -50,13 +50,6 @@ from .precision import bits_for_digits, run_to_digits
 from .recursion_certified import PairCorrelation, certified_pair_sweep
 
 GUARANTEE = "certified enclosure (asymptotic route: Abel series with proven truncation bounds)"
-SUGGESTED_THRESHOLD = 10_000
-"""Depth above which the engine should prefer this route on the default model.
-
-Direct iteration costs about 5 us per layer (50 ms at 10^4); this route costs a few
-ms per pair at any depth (a few hundred direct layers plus the series).
-"""
-
 CIRCLE_RADIUS = 0.7
 CIRCLE_BOXES = 512
 
