@@ -40,7 +40,8 @@ def test_grid_of_correlations_and_depths(kernel: str) -> None:
     depths = [1, 2, 3, 7, 50, 400]
     for rho in RHOS:
         results = kernel_sweep(_pair_points(rho), depths, kernel=kernel, digits=digits)
-        ref = reference_normalized(rho, depths, dps=2 * digits + 40)   # the plain recursion loses ~25 digits near rho = 1
+        # the plain recursion loses ~25 digits near rho = 1
+        ref = reference_normalized(rho, depths, dps=2 * digits + 40)
         for res in results:
             ref_value = ref[res.depth][0 if kernel == "nngp" else 1]
             _assert_encloses(res.entries[0][1], ref_value, 1e-50, digits)
