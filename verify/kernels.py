@@ -282,7 +282,7 @@ def kernel_sweep(
     keys: dict[tuple[int, int], PairCorrelation] = {}
     for i in range(rows.n):
         for j in range(i + 1 if symmetric else 0, cols.n):
-            keys[(i, j)] = _pair_of(rows, cols, i, j)
+            keys[(i, j)] = pair_correlation(rows.points[i], cols.points[j])
     unique = sorted(set(keys.values()), key=lambda p: (p.sign, p.t))
 
     top = max(depths)
@@ -322,7 +322,7 @@ def kernel_sweep(
 
     if route in CERTIFIED_ROUTES:
         tasks = [(p, depths, kernel, digits, schedule, relative_gap, route) for p in unique]
-        cost = min(max(depths), DIRECT_THRESHOLD if route != "certified-direct" else max(depths))
+        cost = max(depths) if route == "certified-direct" else min(max(depths), DIRECT_THRESHOLD)
         outs = run_tasks(_certified_task, tasks, progress=progress, cost=cost)
         if outs:
             methods = outs[0][2]
@@ -371,10 +371,6 @@ def kernel_matrix(
     relative_gap).
     """
     return kernel_sweep(data, [depth], kernel, digits, route, **options)[0]
-
-
-def _pair_of(rows: Dataset, cols: Dataset, i: int, j: int) -> PairCorrelation:
-    return pair_correlation(rows.points[i], cols.points[j])
 
 
 def _float_cosines(rows: Dataset, cols: Dataset) -> np.ndarray:
