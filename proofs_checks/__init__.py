@@ -41,22 +41,26 @@ __all__ = ["CheckContext", "CheckResult", "CheckSpec", "Verdict", "all_checks", 
 
 
 def run_checks(ctx: CheckContext, ids: list[str] | None = None) -> list[CheckResult]:
-    """Evaluate the checks (all, or those in ``ids``) for each of their kernels, with a progress bar."""
+    """Evaluate the checks (all, or those in ``ids``) for each of their kernels, with a progress bar.
+
+    A check that raises is reported with the verdict ``error`` (and the exception in its
+    certificate), never hidden; the user's own mistakes still stop the run: an
+    :class:`~verify.errors.InputError` (exit 2) or :class:`~verify.errors.PrecisionNotReached`
+    (exit 3) propagates.
+    """
     import sys
+    import time
 
     from tqdm import tqdm
 
+    from verify.errors import InputError, PrecisionNotReached
     from verify.parallel import show_progress
-
-    from .base import Finding, decide
 
     specs = all_checks()
     if ids:
         known = {s.id for s in specs}
         unknown = [i for i in ids if i not in known]
         if unknown:
-            from verify.errors import InputError
-
             raise InputError(f"unknown check id(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         specs = [s for s in specs if s.id in ids]
     jobs = [(s, k) for s in specs for k in s.kernels]
@@ -64,14 +68,11 @@ def run_checks(ctx: CheckContext, ids: list[str] | None = None) -> list[CheckRes
     bar = tqdm(jobs, desc="checks", unit="check", file=sys.stderr, disable=not show_progress(ctx.progress))
     for spec, kernel in bar:
         bar.set_postfix_str(f"{spec.id} {kernel or ''}")
+        start = time.perf_counter()
         try:
             results.append(spec.evaluate(ctx, kernel))
-        except Exception as exc:  # a failing check is reported, not hidden
-            from .base import CheckResult, Evidence
-
-            finding = Finding("check failed", None, f"{type(exc).__name__}: {exc}", "none")
-            verdict, certificate = decide([finding])
-            results.append(CheckResult(spec.id, kernel, spec.title, spec.claim_text, spec.claim_latex,
-                                       spec.hypotheses, ctx.param.describe(), spec.method, {}, Evidence(),
-                                       [finding], verdict, certificate, 0.0))
+        except (InputError, PrecisionNotReached):
+            raise
+        except Exception as exc:  # a failing check is reported as an error, not hidden
+            results.append(spec.crashed(ctx, kernel, exc, time.perf_counter() - start))
     return results

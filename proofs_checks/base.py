@@ -4,12 +4,16 @@ A check evaluates one claim of the paper summary for one kernel (or for none,
 when the claim is about a formula or about rho alone). It declares the claim as
 stated, the hypotheses and parameterization it evaluates it under, the method,
 the parameters and the evidence, and reaches a verdict by a computation that can
-go either way: :func:`decide` is the only place a verdict is formed.
+go either way: :func:`decide` is the only place a verdict is formed from findings.
+A check that raised an unexpected exception has no findings to decide on: it gets the
+verdict ``error`` from :meth:`CheckSpec.crashed`, never ``inconclusive``, so a bug reads
+as a bug (in the report, its counts and the exit code of ``report`` and ``check``).
 """
 
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -23,6 +27,7 @@ class Verdict(StrEnum):
     CONFIRMED = "confirmed"
     REFUTED = "refuted"
     INCONCLUSIVE = "inconclusive"
+    ERROR = "error"                 # the check raised: no verdict on the claim, a bug to fix
 
 
 @dataclass
@@ -161,3 +166,28 @@ class CheckSpec:
             evidence=evidence, findings=findings, verdict=verdict, certificate=certificate,
             seconds=round(time.perf_counter() - start, 2),
         )
+
+    def crashed(self, ctx: CheckContext, kernel: str | None, exc: Exception, seconds: float) -> CheckResult:
+        """The result of a check that raised ``exc``: verdict ERROR, the exception in one line."""
+        text = exception_line(exc)
+        finding = Finding("the check raised an exception", None, text, "none")
+        return CheckResult(
+            id=self.id, kernel=kernel, title=self.title, claim=self.claim_text, claim_latex=self.claim_latex,
+            hypotheses=self.hypotheses, parameterization=ctx.param.describe(), method=self.method,
+            parameters={}, evidence=Evidence(), findings=[finding], verdict=Verdict.ERROR,
+            certificate=f"the check raised {text}", seconds=round(seconds, 2),
+        )
+
+
+def exception_line(exc: BaseException, limit: int = 300) -> str:
+    """'ValueError: math domain error (at verify/conditioning.py:88)': type, first line, innermost frame."""
+    lines = str(exc).strip().splitlines()
+    message = lines[0] if lines else ""
+    if len(message) > limit:
+        message = message[:limit] + "…"
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = ""
+    if frames:
+        parts = frames[-1].filename.replace("\\", "/").split("/")
+        where = f" (at {'/'.join(parts[-2:])}:{frames[-1].lineno})"
+    return f"{type(exc).__name__}: {message}{where}" if message else f"{type(exc).__name__}{where}"

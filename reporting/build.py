@@ -2,6 +2,8 @@
 
 Everything is written into a temporary sibling folder first and then moved into
 place, so an interrupted run leaves the previous report (or none), never half of one.
+Only a previous report of ours is replaced, and only the files it lists are removed
+(see :mod:`reporting.folder`): a user's folder or file at ``--out`` is refused.
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ import html
 import json
 import os
 import shutil
+import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from .figures import render_png
+from .folder import previous_report_files, remove_report, swap_into_place, write_marker
 
-VERDICT_COLOURS = {"confirmed": "#1a7f37", "refuted": "#cf222e", "inconclusive": "#9a6700"}
+VERDICT_COLOURS = {"confirmed": "#1a7f37", "refuted": "#cf222e", "inconclusive": "#9a6700", "error": "#6e40c9"}
+OTHER_COLOUR = "#57606a"
 SUMMARY_EXPERIMENTS = [
     ("Experiment 1 (kernel convergence)", "experiment1_"),
     ("Experiment 2 (correlation tracking through L = 50)", "experiment2_"),
@@ -29,43 +35,66 @@ SUMMARY_EXPERIMENTS = [
 
 
 def write_report(results: list[dict[str, Any]], provenance: dict[str, Any], out_dir: str | Path) -> Path:
-    """Write the report for JSON-ready check results into ``out_dir`` (replaced atomically)."""
-    out_dir = Path(out_dir)
+    """Write the report for JSON-ready check results into ``out_dir`` (replaced atomically).
+
+    Raises :class:`reporting.folder.ReportFolderRefused` (nothing written or removed) when
+    ``out_dir`` is a file, or a non-empty folder that is not a previous report of ours.
+    """
+    out_dir = Path(out_dir).absolute()
+    previous_report_files(out_dir)                 # refuse before writing anything
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
     try:
-        (tmp / "figures").mkdir()
-        pngs: dict[str, bytes] = {}
-        for res in results:
-            for fig in res["evidence"]["figures"]:
-                name = f"{fig['name']}.png"
-                if name not in pngs:
-                    pngs[name] = render_png(fig)
-                    (tmp / "figures" / name).write_bytes(pngs[name])
-        payload = {"provenance": provenance, "summary": verdict_table(results), "checks": results}
-        (tmp / "results.json").write_text(json.dumps(payload, indent=1) + "\n")
-        (tmp / "report.md").write_text(render_markdown(results, provenance))
-        (tmp / "report.html").write_text(render_html(results, provenance, pngs))
-        _swap_into_place(tmp, out_dir)
+        tmp.chmod(0o777 & ~_umask())                   # mkdtemp makes it private; a report is not
+        _write_files(tmp, results, provenance)
+        previous = previous_report_files(out_dir) or []   # again: the user may have changed it meanwhile
+        old = swap_into_place(tmp, out_dir)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)         # not swapped: tmp holds only what this run wrote
         raise
+    if old is not None and not remove_report(old, previous):
+        print(f"ntk-verify: warning: files that ntk-verify did not write appeared in the old report; "
+              f"they were left in {old}", file=sys.stderr)
     return out_dir
 
 
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _write_files(folder: Path, results: list[dict[str, Any]], provenance: dict[str, Any]) -> None:
+    """The report's files, then the marker that lists them."""
+    (folder / "figures").mkdir()
+    pngs: dict[str, bytes] = {}
+    for res in results:
+        for fig in res["evidence"]["figures"]:
+            name = f"{fig['name']}.png"
+            if name not in pngs:
+                pngs[name] = render_png(fig)
+                (folder / "figures" / name).write_bytes(pngs[name])
+    payload = {"provenance": provenance, "summary": verdict_table(results), "counts": verdict_counts(results),
+               "checks": results}
+    (folder / "results.json").write_text(json.dumps(payload, indent=1) + "\n")
+    (folder / "report.md").write_text(render_markdown(results, provenance))
+    (folder / "report.html").write_text(render_html(results, provenance, pngs))
+    write_marker(folder)
 
 
 def verdict_table(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"id": r["id"], "kernel": r["kernel"], "verdict": r["verdict"], "certificate": r["certificate"]}
             for r in results]
+
+
+def verdict_counts(results: list[dict[str, Any]]) -> dict[str, int]:
+    """How many results have each verdict (verdict words as the checks gave them, sorted)."""
+    return dict(sorted(Counter(r["verdict"] for r in results).items()))
+
+
+def counts_line(results: list[dict[str, Any]]) -> str:
+    """'12 confirmed, 1 error, 2 refuted' for the summary."""
+    return ", ".join(f"{n} {verdict}" for verdict, n in verdict_counts(results).items()) or "no checks"
 
 
 def _figures_by_prefix(results: list[dict[str, Any]], prefix: str) -> list[str]:
@@ -79,7 +108,7 @@ def render_markdown(results: list[dict[str, Any]], prov: dict[str, Any]) -> str:
              "## Verdicts", "", "| claim | kernel | verdict |", "| --- | --- | --- |"]
     for r in results:
         lines.append(f"| {r['id']} | {r['kernel'] or '-'} | **{r['verdict']}** |")
-    lines += ["", "## The summary's experiments and next checks", ""]
+    lines += ["", f"Counts: {counts_line(results)}.", "", "## The summary's experiments and next checks", ""]
     for title, prefix in SUMMARY_EXPERIMENTS:
         names = _figures_by_prefix(results, prefix)
         lines.append(f"- {title}: " + (", ".join(f"![{n}](figures/{n}.png)" for n in names) or "not produced"))
@@ -130,7 +159,8 @@ def _clip(text: str, limit: int = 400) -> str:
 
 
 def _badge(verdict: str) -> str:
-    return f'<span class="badge" style="background:{VERDICT_COLOURS[verdict]}">{html.escape(verdict)}</span>'
+    colour = VERDICT_COLOURS.get(verdict, OTHER_COLOUR)
+    return f'<span class="badge" style="background:{colour}">{html.escape(verdict)}</span>'
 
 
 def _img(pngs: dict[str, bytes], name: str, title: str) -> str:
@@ -152,7 +182,8 @@ def render_html(results: list[dict[str, Any]], prov: dict[str, Any], pngs: dict[
         parts.append(f"<tr><td><a href='#{e(r['id'])}-{r['kernel']}'>{e(r['id'])}</a></td>"
                      f"<td>{e(r['kernel'] or '-')}</td><td>{_badge(r['verdict'])}</td>"
                      f"<td class='cert'>{e(_clip(r['certificate']))}</td></tr>")
-    parts.append("</table><p class='cert'>Provenance (versions, commit, command line, settings, timings): "
+    parts.append(f"</table><p>Counts: {e(counts_line(results))}.</p>")
+    parts.append("<p class='cert'>Provenance (versions, commit, command line, settings, timings): "
                  "<a href='#provenance'>at the end</a>.</p>")
     parts.append("<h2>The summary's experiments and next checks</h2><ul>")
     for title, prefix in SUMMARY_EXPERIMENTS:

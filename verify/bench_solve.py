@@ -15,11 +15,9 @@ with the certified enclosures (the baseline loses about log10 cond(kappa) digits
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import mpmath
@@ -77,10 +75,9 @@ def _agreement(balls: list[list[Ball]], values: list[list[Any]]) -> tuple[float,
     return round(worst, 2), inside
 
 
-def bench_solve(out_dir: str | Path = "reports/bench", n: int = 100, m: int = 20,
-                depth: int = 10**4, digits: int = 30, kernel: str = "nngp",
+def bench_solve(n: int = 100, m: int = 20, depth: int = 10**4, digits: int = 30, kernel: str = "nngp",
                 progress: bool | None = None) -> dict[str, Any]:
-    """Time the certified closed form and the mpmath baseline in one run; write ``solve.json``."""
+    """Time the certified closed form and the mpmath baseline in one run (the caller writes the JSON)."""
     train, test = _split(n, m)
     labels = [[p[0]] for p in train.points]
     start = time.perf_counter()
@@ -112,9 +109,4 @@ def bench_solve(out_dir: str | Path = "reports/bench", n: int = 100, m: int = 20
         "mpmath_predictions_digits_agreeing": p_digits,
         "mpmath_values_inside_enclosures": f"{w_inside + p_inside} of {m * n + m}",
     }
-    path = Path(out_dir) / "solve.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")        # written whole, then renamed (atomic)
-    tmp.write_text(json.dumps(out, indent=2) + "\n")
-    tmp.replace(path)
     return out

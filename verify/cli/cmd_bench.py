@@ -1,15 +1,20 @@
-"""``ntk-verify bench``: benchmarks written as JSON under reports/bench/."""
+"""``ntk-verify bench``: benchmarks written as JSON into ``--out`` (default reports/latest-bench/, untracked).
+
+The committed measurements live in reports/bench-reference/; a run never writes there
+unless asked to with ``--out``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
-from pathlib import Path
 from typing import Any
 
 from ..benchmarks import bench_kernel
 from .common import add_progress_argument, progress_from_args
-from .output import write_json
+from .output import check_output_path, write_json
+
+DEFAULT_OUT = "reports/latest-bench"
 
 # Other benchmark suites register here as (file name, module, function).
 EXTRA_SUITES = [("solve.json", "verify.bench_solve", "bench_solve")]
@@ -17,17 +22,20 @@ EXTRA_SUITES = [("solve.json", "verify.bench_solve", "bench_solve")]
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="benchmarks: certified route vs plain mpmath (JSON)")
-    p.add_argument("--out", default="reports/bench", help="folder for the JSON files")
+    p.add_argument("--out", default=DEFAULT_OUT,
+                   help=f"folder for the JSON files (default {DEFAULT_OUT}; kernel.json and solve.json in it "
+                   "are overwritten)")
     p.add_argument("--only", choices=("kernel", "solve"), help="run one suite")
     add_progress_argument(p)
     p.set_defaults(handler=run, render=render_table, format="table")
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    out_dir = Path(args.out)
+    out_dir = check_output_path(args.out, "folder")      # before minutes of work
+    progress = progress_from_args(args)
     written = {}
     if args.only in (None, "kernel"):
-        result = bench_kernel(progress=progress_from_args(args))
+        result = bench_kernel(progress=progress)
         written["kernel.json"] = result
         write_json(out_dir / "kernel.json", result)
     if args.only in (None, "solve"):
@@ -36,7 +44,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 mod = importlib.import_module(module)
             except ModuleNotFoundError:
                 continue
-            result = getattr(mod, func)()
+            result = getattr(mod, func)(progress=progress)
             written[fname] = result
             write_json(out_dir / fname, result)
     return {"written": {name: str(out_dir / name) for name in written}, "results": written}

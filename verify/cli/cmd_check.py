@@ -1,11 +1,20 @@
-"""``ntk-verify check [ID ...]``: run claim checks and print the verdict table (exit 0 whatever the verdicts)."""
+"""``ntk-verify check [ID ...]``: run claim checks and print the verdict table.
+
+Exit 0 whatever the verdicts on the claims; exit :data:`CHECK_ERROR_EXIT` (after printing
+the table) when a check itself raised (verdict ``error``): that is a bug, not a verdict.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import sys
+from collections import Counter
+from typing import Any, NoReturn
 
 from .common import add_progress_argument, progress_from_args
+from .output import render_payload
+
+CHECK_ERROR_EXIT = 4
 
 
 def add_check_arguments(p: argparse.ArgumentParser) -> None:
@@ -38,8 +47,32 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from proofs_checks import run_checks
 
     results = run_checks(context_from_args(args), args.ids or None)
-    return {"checks": [{"id": r.id, "kernel": r.kernel, "verdict": r.verdict.value, "claim": r.claim,
-                        "certificate": r.certificate, "seconds": r.seconds} for r in results]}
+    checks = [{"id": r.id, "kernel": r.kernel, "verdict": r.verdict.value, "claim": r.claim,
+               "certificate": r.certificate, "seconds": r.seconds} for r in results]
+    return finish({"counts": count_verdicts(checks), "checks": checks}, args)
+
+
+def count_verdicts(checks: list[dict[str, Any]]) -> dict[str, int]:
+    return dict(sorted(Counter(c["verdict"] for c in checks).items()))
+
+
+def finish(payload: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """The payload for the CLI to print, or, when a check raised, print it here and exit 4."""
+    from proofs_checks import Verdict
+
+    errored = [c for c in payload["checks"] if c["verdict"] == Verdict.ERROR]
+    if errored:
+        _print_and_exit(payload, args, errored)
+    return payload
+
+
+def _print_and_exit(payload: dict[str, Any], args: argparse.Namespace, errored: list[dict[str, Any]]) -> NoReturn:
+    sys.stdout.write(render_payload(payload, args) + "\n")
+    sys.stdout.flush()
+    names = ", ".join(f"{c['id']} ({c['kernel'] or '-'})" for c in errored)
+    print(f"ntk-verify: error: {len(errored)} check(s) raised an exception (verdict 'error', a bug in "
+          f"ntk-verify, not in your input): {names}", file=sys.stderr)
+    raise SystemExit(CHECK_ERROR_EXIT)
 
 
 def render_table(payload: dict[str, Any], args: argparse.Namespace) -> str:
@@ -48,6 +81,7 @@ def render_table(payload: dict[str, Any], args: argparse.Namespace) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append("counts: " + ", ".join(f"{n} {v}" for v, n in payload["counts"].items()))
     for c in payload["checks"]:
         if c["verdict"] != "confirmed":
             lines.append(f"\n{c['id']} ({c['kernel'] or '-'}) {c['verdict']}: {c['certificate']}")

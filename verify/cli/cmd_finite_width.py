@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from ..finite_width.montecarlo import NORMALIZATIONS, PROFILES, run_study
 from ..sources import load_dataset
 from .common import finish_parser, model_from_args, progress_from_args
-from .output import write_json
+from .output import check_output_path, write_json
 
 RESULT_FILE = "finite_width.json"
 
@@ -49,9 +48,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     profile = PROFILES[args.profile]
     seed = _seed(args.seed)
     param = model_from_args(args)
-    out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not out.is_dir():
-        raise InputError(f"--out must be a folder, got the file {out}")
+    out = check_output_path(args.out, "folder") if args.out is not None else None   # before the study
     data = load_dataset(args.data or profile.data, args.project)
     payload = run_study(profile, data, param, seed=seed, normalize=args.normalize,
                         progress=progress_from_args(args))

@@ -7,13 +7,17 @@ import sys
 import time
 from typing import Any
 
-from .cmd_check import add_check_arguments, context_from_args
+from ..errors import InputError
+from .cmd_check import add_check_arguments, context_from_args, count_verdicts, finish
 from .cmd_check import render_table as render_verdicts
+from .output import check_output_path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="run all checks and write report.md / report.html / results.json")
-    p.add_argument("--out", default="reports/latest", help="output folder (replaced atomically)")
+    p.add_argument("--out", default="reports/latest",
+                   help="output folder: created, or replaced atomically if it is an earlier report "
+                   "(a folder holding anything else is refused)")
     p.add_argument("--format", default="table", choices=("table", "json"))
     add_check_arguments(p)
     p.set_defaults(handler=run, render=render_table)
@@ -22,18 +26,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from proofs_checks import run_checks
     from reporting import write_report
+    from reporting.folder import ReportFolderRefused
     from reporting.provenance import provenance
 
+    out_dir = check_output_path(args.out, "report-folder")     # before minutes of work
     ctx = context_from_args(args)
     start = time.perf_counter()
     results = [r.to_json() for r in run_checks(ctx)]
     settings = {"profile": ctx.profile, "data": ctx.data_spec, "digits": ctx.digits, "seed": ctx.seed,
                 "parameterization": ctx.param.describe()}
     prov = provenance(settings, time.perf_counter() - start, ["ntk-verify", *sys.argv[1:]])
-    out = write_report(results, prov, args.out)
-    return {"out": str(out), "checks": [{"id": r["id"], "kernel": r["kernel"], "verdict": r["verdict"],
-                                         "certificate": r["certificate"], "seconds": r["seconds"]}
-                                        for r in results]}
+    try:
+        out = write_report(results, prov, out_dir)
+    except ReportFolderRefused as exc:    # the folder changed while the checks ran
+        raise InputError(f"--out {args.out}: {exc}") from None
+    checks = [{"id": r["id"], "kernel": r["kernel"], "verdict": r["verdict"], "certificate": r["certificate"],
+               "seconds": r["seconds"]} for r in results]
+    return finish({"out": str(out), "counts": count_verdicts(checks), "checks": checks}, args)
 
 
 def render_table(payload: dict[str, Any], args: argparse.Namespace) -> str:

@@ -1,12 +1,22 @@
-"""Atomic file output: an interrupted run never leaves a half-written file."""
+"""Output paths: vetted before any work, written atomically, never over what the user owns.
+
+:func:`check_output_path` runs at the start of every command that writes, so a bad
+``--out`` costs a second, not the minutes of the computation, and leaves nothing behind.
+An interrupted write never leaves a half-written file (:func:`write_atomic`).
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from ..errors import InputError
+
+OutputKind = Literal["folder", "report-folder"]
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
@@ -27,3 +37,75 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
 
 def write_json(path: str | Path, payload: Any) -> Path:
     return write_atomic(path, json.dumps(payload, indent=2) + "\n")
+
+
+def check_output_path(path: str | Path, kind: OutputKind = "folder", option: str = "--out") -> Path:
+    """Vet an output path before any work; return it resolved (absolute), or raise :class:`InputError`.
+
+    ``kind="folder"``: a folder the command writes named files into (created if missing).
+    ``kind="report-folder"``: a folder replaced as a whole by ``report``; besides the
+    folder checks it must be missing, empty or a previous report of ours
+    (:func:`reporting.folder.previous_report_files`). Either way the path must not be an
+    existing file, the nearest existing folder above it must be a folder we can write in
+    (a temporary file is created and removed there), and nothing else is created.
+    """
+    text = str(path)
+    if not text.strip():
+        raise InputError(f"{option}: empty path")
+    try:
+        target = Path(text).expanduser().resolve()
+        if target.parent == target:
+            raise InputError(f"{option} {text}: refusing to write to the root folder")
+        if target.exists() and not target.is_dir():
+            raise InputError(f"{option} {text}: exists and is not a folder; refusing to replace it")
+        where = _nearest_existing(target if kind == "folder" else target.parent)
+        if not where.is_dir():
+            raise InputError(f"{option} {text}: {where} is a file, so nothing can be created below it")
+        _probe_writable(where, text, option)
+        if kind == "report-folder":
+            _check_report_folder(target, text, option)
+    except (OSError, ValueError) as exc:      # NUL bytes, names too long, loops, permissions
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"{option} {text}: unusable path ({_reason(exc)})") from None
+    return target
+
+
+def _nearest_existing(path: Path) -> Path:
+    """The path itself or its closest existing ancestor."""
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def _probe_writable(folder: Path, text: str, option: str) -> None:
+    """Create and remove a temporary file in ``folder``: the only sure test that we can write there."""
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".ntk-verify-probe-")
+    except OSError as exc:
+        raise InputError(f"{option} {text}: cannot write in {folder} ({_reason(exc)})") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _check_report_folder(target: Path, text: str, option: str) -> None:
+    from reporting.folder import ReportFolderRefused, previous_report_files
+
+    try:
+        previous = previous_report_files(target)
+    except ReportFolderRefused as exc:
+        raise InputError(f"{option} {text}: {exc}") from None
+    if previous is not None:                  # the old report's files are removed after the swap
+        _probe_writable(target, text, option)
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc).splitlines()[0][:200]
+
+
+def render_payload(payload: Any, args: argparse.Namespace) -> str:
+    """The payload as the command prints it: JSON, or the command's table with ``--format table``."""
+    render = getattr(args, "render", None)
+    if getattr(args, "format", "json") == "json" or render is None:
+        return json.dumps(payload, indent=2)
+    return render(payload, args)
