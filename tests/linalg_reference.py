@@ -95,8 +95,10 @@ def gradient_flow(gram: mpmath.matrix, cross: mpmath.matrix, labels: Sequence[Se
     return out_x, out_z
 
 
-def exact(value: mpmath.mpf) -> Fraction:
-    """The exact binary value of an mpf (no rounding)."""
+def exact(value: mpmath.mpf | int | Fraction) -> Fraction:
+    """The exact binary value of an mpf (no rounding); ints and Fractions as they are."""
+    if isinstance(value, (int, Fraction)):
+        return Fraction(value)
     man, exp = value.man_exp        # the mantissa comes without its sign
     out = Fraction(int(man)) * Fraction(2) ** int(exp) if man else Fraction(0)
     return -out if value < 0 else out

@@ -152,3 +152,37 @@ def test_cli_solve_json_and_float64_side_by_side(tmp_path, capsys) -> None:
                  "--test", str(tmp_path / "z.csv"), "--depth", "10"])
     assert code == 2
     assert "labels" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kernel", ["ntk", "nngp"])
+def test_points_1e200_apart_are_solved(kernel: str, tmp_path, capsys) -> None:
+    """Two training points 1e-200 apart (cond ~ 1e201 for the NTK, 1e400 for the NNGP; issue 10:
+    'math domain error' before). With Z = X the exact answer is known by hand: W = kappa kappa^-1 = I
+    and f_inf(X) = Y; the enclosures hold it to D digits, and the CLI answers (exit 0, nothing on
+    stderr)."""
+    pts = [["1", "0"], ["1", "1e-200"]]
+    data = Dataset.from_rows(pts)
+    labels = [["1"], ["-1"]]
+    s = solve(data, labels, data, 2, kernel, D)
+    assert_inside(s.weights, [[1, 0], [0, 1]], Fraction(0), "W")
+    assert_inside(s.predictions, [[1], [-1]], Fraction(0), "f_inf")
+    assert all(b.correct_digits() >= D for row in s.weights + s.predictions for b in row)
+    assert s.digits_lost > 200
+    z = Dataset.from_rows([["0.3", "0.9"]])
+    far = solve(data, labels, z, 2, kernel, D)
+    dps = 2 * D + 420                                   # the reference loses up to 400 digits itself
+    ref_g = kernel_matrices(data.points, data.points, [2], kernel, dps)[2]
+    ref_c = kernel_matrices(z.points, data.points, [2], kernel, dps)[2]
+    w_ref, p_ref = lu_closed_form(ref_g, ref_c, [[Fraction(1)], [Fraction(-1)]], dps)
+    assert_inside(far.weights, w_ref, Fraction(1, 10**(2 * D)), "W(z)")
+    assert_inside(far.predictions, p_ref, Fraction(1, 10**(2 * D)), "f_inf(z)")
+    (tmp_path / "x.csv").write_text("1,0\n1,1e-200\n")
+    (tmp_path / "y.csv").write_text("1\n-1\n")
+    (tmp_path / "z.csv").write_text("0.3,0.9\n")
+    for test in ("x.csv", "z.csv"):
+        code = main(["solve", "--train", str(tmp_path / "x.csv"), "--labels", str(tmp_path / "y.csv"),
+                     "--test", str(tmp_path / test), "--depth", "2", "--kernel", kernel, "--digits", "10",
+                     "--time", "1", "--format", "json", "--quiet"])
+        captured = capsys.readouterr()
+        assert code == 0 and captured.err == "", captured.err
+        assert json.loads(captured.out)["finite_time"] is not None

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 
 import mpmath
 import pytest
+import sympy
 from flint import arb, arb_mat, ctx
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from linalg_reference import assert_inside, kernel_matrices, lu_closed_form
+from linalg_reference import assert_inside, cosine, exact, kernel_matrices, lu_closed_form
 
-from verify import kernel_matrix
+from proofs_checks.invertibility import _null_residual, rayleigh_bound
+from verify import Ball, kernel_matrix
 from verify.cli import main
 from verify.closed_form import solve
 from verify.conditioning import arb_from_gaps, conditioning_sweep
@@ -158,3 +161,88 @@ def test_cli_singular_exit_2(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert code == 2
     assert err.strip() == "ntk-verify: error: kappa is singular: training points 2 and 4 coincide"
+
+
+def _biased_depth_two_nngp(data: Dataset, sigma_b2: Fraction, dps: int) -> mpmath.matrix:
+    """Depth-2 NNGP correlation with a bias, by hand from the layer rules (params.py): on the sphere
+    q1 = 1/n0 + b, rho1 = (t/n0 + b) / q1, rho2 = (q1 h(rho1) / 2 + b) / (q1 / 2 + b)."""
+    n0 = data.n0
+    with mpmath.workdps(dps):
+        b = mpmath.mpf(sigma_b2.numerator) / sigma_b2.denominator
+        q1 = mpmath.mpf(1) / n0 + b
+        out = mpmath.matrix(data.n, data.n)
+        for i, x in enumerate(data.points):
+            for j, y in enumerate(data.points):
+                t = cosine(x, y)
+                rho1 = (t / n0 + b) / q1
+                h = (mpmath.sqrt(max(0, 1 - rho1**2)) + rho1 * (mpmath.pi - mpmath.acos(rho1))) / mpmath.pi
+                out[i, j] = (q1 * h / 2 + b) / (q1 / 2 + b)
+        return out
+
+
+def test_bias_regime_is_stated_for_the_model(tmp_path, capsys) -> None:
+    """Issue 10: with sigma_b^2 = 0.1 the R3 set (dependent antipodal pairs) is invertible at L = 2,
+    and the regime text must say so (not 'singular at L = 2'). Independent: the hand-built biased
+    kernel's det (mpmath) is > 0 and lies in the certified enclosure."""
+    data, b = Dataset.from_rows(R3), Fraction(1, 10)
+    bias = Parameterization(sigma_b2="0.1")
+    plain, biased = regime_of(data), regime_of(data, bias)
+    assert plain.name == biased.name == "R3"
+    assert "singular at L = 2" in plain.describe() and plain.first_invertible_depth == 3
+    assert "singular" not in biased.describe() and "bias" in biased.describe()
+    assert biased.first_invertible_depth == 2
+    assert _det_sign_certified(data, 2, "ntk", bias)                      # the NTK too (Schur product)
+    assert "singular" not in diagnose(data, 2, bias).to_json()["regime_meaning"]
+    with mpmath.workdps(40):
+        det = mpmath.det(_biased_depth_two_nngp(data, b, 40))
+    assert det > mpmath.mpf("1e-4")
+    c = conditioning_sweep(data, [2], "nngp", 15, param=bias, progress=False)[0]
+    assert abs(exact(det) - c.det.mid_fraction) <= c.det.rad_fraction + Fraction(1, 10**35)
+    code = main(["condition", "--data", "builtin:sphere-5", "--depths", "2", "--quiet", "--format", "json"])
+    assert code == 0 and "bias" not in json.loads(capsys.readouterr().out)["regime"]["meaning"]
+    path = tmp_path / "r3.csv"
+    path.write_text("\n".join(",".join(r) for r in R3) + "\n")
+    code = main(["condition", "--data", str(path), "--depths", "2", "--kernel", "nngp", "--sigma-b2", "0.1",
+                 "--digits", "10", "--format", "json", "--quiet"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and not out["depths"][0]["singular"]
+    assert "singular" not in out["regime"]["meaning"] and "bias" in out["regime"]["meaning"]
+
+
+def test_duplicates_exit_2_in_condition_and_solve(tmp_path, capsys) -> None:
+    """Coinciding points make kappa singular at every depth: condition and solve both refuse them the
+    same way (exit 2, the same single line), instead of condition exiting 0 with only singular rows."""
+    (tmp_path / "x.csv").write_text("1,0,0\n0,1,0\n0,0,1\n0,2,0\n")
+    (tmp_path / "y.csv").write_text("1\n2\n3\n4\n")
+    (tmp_path / "z.csv").write_text("1,1,1\n")
+    lines = []
+    for argv in (["condition", "--data", str(tmp_path / "x.csv"), "--depths", "1,2,10"],
+                 ["solve", "--train", str(tmp_path / "x.csv"), "--labels", str(tmp_path / "y.csv"),
+                  "--test", str(tmp_path / "z.csv"), "--depth", "2"]):
+        assert main(argv) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
+        lines.append(captured.err.strip())
+    assert lines[0] == lines[1] == "ntk-verify: error: kappa is singular: training points 2 and 4 coincide"
+
+
+def test_certificate_bound_on_the_counterexample() -> None:
+    """K = [[1, -1], [-1, 2]], u = (3, 2): lambda_min = (3 - sqrt 5) / 2 = 0.381966 (by hand, sympy).
+    |K u|_inf / |u|_inf = 1/3 is below it (the old, false statement); the 2-norm bound sqrt(2/13)
+    = 0.392 is above it, and the certified number is at least sqrt(2/13)."""
+    k = sympy.Matrix([[1, -1], [-1, 2]])
+    lam_min = min(k.eigenvals())
+    assert sympy.simplify(lam_min - (3 - sympy.sqrt(5)) / 2) == 0
+    u = sympy.Matrix([3, 2])
+    ku = k * u
+    assert max(abs(x) for x in ku) / max(abs(x) for x in u) < lam_min      # the old statement fails
+    exact_bound = sympy.sqrt(sum(x**2 for x in ku) / sum(x**2 for x in u))
+    assert exact_bound >= lam_min
+    with ctx.workprec(100):
+        bound = Ball.from_arb(rayleigh_bound(arb_mat([[1, -1], [-1, 2]]), [arb(3), arb(2)]))
+    upper = bound.mid_fraction + bound.rad_fraction
+    below = Fraction(int(sympy.floor(exact_bound * 10**30)), 10**30)     # <= sqrt(2/13)
+    assert below <= upper < below + Fraction(1, 10**20)
+    text = _null_residual(Dataset.from_rows(R3), 2, "nngp")
+    assert "|kappa u|_2 / |u|_2" in text and "inf" not in text
+    assert Fraction(text.split("<=")[-1].split()[0]) < Fraction(1, 10**30)

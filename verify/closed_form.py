@@ -50,9 +50,9 @@ from .conditioning import (
     correct_digits,
     log10_abs,
     log10_raw_factor,
+    lost_digits,
     min_gap,
     relative_digits,
-    start_bits,
 )
 from .dataset import Dataset
 from .errors import InputError
@@ -184,12 +184,25 @@ def _one_norm_upper(a: arb_mat) -> arb:
     return max(cols, key=lambda x: x.mid())
 
 
+def _intersect(a: arb_mat, b: arb_mat) -> arb_mat:
+    """Entrywise intersection of two enclosures of the same matrix (a non-finite entry yields to the other)."""
+    out = arb_mat(a.nrows(), a.ncols())
+    for i in range(a.nrows()):
+        for j in range(a.ncols()):
+            x, y = a[i, j], b[i, j]
+            out[i, j] = x.intersection(y) if x.is_finite() and y.is_finite() else (x if x.is_finite() else y)
+    return out
+
+
 def evaluate_solution(blocks: tuple[Gaps, Gaps], problem: Problem, tau: Fraction | None,
                       bits: int, midpoints: bool) -> dict[str, Any] | None:
     """One evaluation at ``bits``; certified for the matrices given (midpoints or full balls).
 
     ``blocks`` = (gaps of kappa, gaps of kappa_Z). Returns None if Arb cannot invert kappa
-    at this precision.
+    at this precision. The predictions are enclosed two ways, kappa_Z (kappa^-1 r) and
+    W r (r = Y - f_0(X), and r = (I - exp(-eta tau kappa)) (Y - f_0(X)) for f_t), and
+    the intersection is kept: both contain the exact value, and W r avoids the
+    cancellation of kappa_Z (kappa^-1 r) when kappa^-1 r is huge (near-duplicate points).
     """
     gram, cross = blocks
     m = len(cross)
@@ -201,14 +214,16 @@ def evaluate_solution(blocks: tuple[Gaps, Gaps], problem: Problem, tau: Fraction
         if not all(x.is_finite() for x in _entries(sol)):
             return None
         det = a.det()
-        out = {"weights": _columns(sol, 0, m).transpose(),
-               "predictions": _plus_f0(c * _columns(sol, m, sol.ncols()), problem.f0_test),
+        weights = _columns(sol, 0, m).transpose()
+        out = {"weights": weights,
+               "predictions": _plus_f0(_intersect(c * _columns(sol, m, sol.ncols()), weights * resid),
+                                       problem.f0_test),
                "det": det, "log10": log10_abs(det)}
         if tau is not None:
             decay = _identity(a.nrows()) - (a * (-arb_of_fraction(tau))).exp()
             moved = decay * resid
             beta = a.solve(moved, nonstop=True)
-            out["ft_test"] = _plus_f0(c * beta, problem.f0_test)
+            out["ft_test"] = _plus_f0(_intersect(c * beta, weights * moved), problem.f0_test)
             out["ft_train"] = _plus_f0(moved, problem.f0_train)
         if not midpoints:
             inv = a.inv(nonstop=True)
@@ -328,7 +343,7 @@ def solve_blocks(kernels_at: Callable[[int], tuple[Gaps, Gaps]], problem: Proble
     res = certify(kernels_at,
                   lambda blocks, bits, mid: evaluate_solution(blocks, problem, tau, bits, mid),
                   solution_digits, digits,
-                  lambda blocks: start_bits(digits, min_gap(blocks[0]), len(blocks[0])), what)
+                  lambda blocks: lost_digits(min_gap(blocks[0]), len(blocks[0])), what)
     return res.value, res.working_precision_bits, res.kernel_digits
 
 

@@ -7,9 +7,10 @@ precision of the linear algebra (Ziv's loop on the *midpoint* matrix, where only
 rounding counts), and the digits of the kernel itself (only when the radii of the
 kernel entries, pushed through the ill-conditioned algebra, still exceed the request).
 
-Eigenvalues come from Arb's certified eigenvalue enclosures (``acb_mat.eig``; the
-cluster algorithm when eigenvalues are multiple). kappa is symmetric, so each
-eigenvalue is real and lies in the real part of its complex enclosure.
+Eigenvalues: kappa is symmetric, so an approximate eigendecomposition of its
+midpoint matrix gives enclosures of every eigenvalue by Weyl's inequality
+(:func:`weyl_enclosures`, proof in its docstring): the k-th enclosure is that of the
+k-th smallest eigenvalue, and repeated or clustered eigenvalues need no isolation.
 
 >>> from verify.dataset import Dataset
 >>> c = conditioning(Dataset.from_rows([["1", "0"], ["0", "1"]]), depth=2, kernel="nngp", digits=20)
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Generic, TypeVar
 
+import mpmath
 from flint import acb_mat, arb, arb_mat, ctx, fmpq
 
 from .balls import Ball, decimal_upper
@@ -41,6 +43,7 @@ K = TypeVar("K")
 T = TypeVar("T")
 
 KERNEL_GUARD_DIGITS = 6
+APPROX_GUARD_BITS = 64
 GUARANTEE = "certified enclosure"
 
 
@@ -83,10 +86,21 @@ def min_gap(gaps: Sequence[Sequence[Ball]]) -> Fraction:
     return min(vals, default=Fraction(1))
 
 
-def start_bits(digits: int, hint: Fraction, n: int) -> int:
-    """First working precision to try: the digits, the digits kappa will cost (estimated), guards."""
-    lost = max(0.0, -math.log10(float(hint))) if hint > 0 else 0.0
-    return bits_for_digits(digits) + bits_for_digits(math.ceil(lost + math.log10(n + 1))) + 32
+def log10_fraction(q: Fraction) -> float:
+    """log10 of a positive rational, also far outside float64's range (no float(q) on the way).
+
+    >>> log10_fraction(Fraction(1, 10**400)), log10_fraction(Fraction(10**500, 1))
+    (-400.0, 500.0)
+    """
+    if q <= 0:
+        raise ValueError(f"log10 of a non-positive number {q}")
+    return math.log10(q.numerator) - math.log10(q.denominator)
+
+
+def lost_digits(hint: Fraction, n: int) -> int:
+    """Digits kappa's conditioning will cost (an estimate from its smallest gap ``hint``), + log10(n + 1)."""
+    lost = max(0.0, -log10_fraction(hint)) if hint > 0 else 0.0
+    return math.ceil(lost + math.log10(n + 1))
 
 
 # ---------------------------------------------------------------- two-level precision loop
@@ -119,7 +133,7 @@ def certify(
     evaluate: Callable[[K, int, bool], T],
     achieved: Callable[[T], float],
     digits: int,
-    first_bits: Callable[[K], int],
+    lost: Callable[[K], int],
     what: str,
 ) -> Certified[T]:
     """Raise the working precision and, if needed, the kernel digits until ``achieved >= digits``.
@@ -127,16 +141,21 @@ def certify(
     ``kernels_at(kd)`` gives certified kernels with ``kd`` relative gap digits;
     ``evaluate(kernels, bits, midpoints)`` does the arithmetic (``midpoints=True``:
     on the midpoint matrices, so only rounding counts); ``achieved`` returns the
-    certified digits of a result. The returned value always comes from the full
-    balls (``midpoints=False``), so it encloses the exact quantity.
+    certified digits of a result; ``lost(kernels)`` estimates the digits the
+    conditioning costs (:func:`lost_digits`): it sets the first working precision and
+    raises the cap on the kernel digits (4 digits + 100 + lost). The returned value
+    always comes from the full balls (``midpoints=False``), so it encloses the exact
+    quantity.
     """
     kd = digits + KERNEL_GUARD_DIGITS
-    limit = 4 * digits + 100
+    kernels = kernels_at(kd)
+    limit = 4 * digits + 100 + lost(kernels)
     while True:
-        kernels = kernels_at(kd)
+        cost = lost(kernels)
         _, bits = run_to_digits(lambda b, k=kernels: evaluate(k, b, True),
                                 lambda r: achieved(r) >= digits + 1,
-                                first_bits(kernels), digits=digits, what=what)
+                                bits_for_digits(digits) + bits_for_digits(cost) + 32,
+                                digits=digits, what=what)
         value = evaluate(kernels, bits, False)
         got = achieved(value)
         if got >= digits:
@@ -144,6 +163,7 @@ def certify(
         if kd >= limit:
             raise PrecisionNotReached(digits, bits, f"{what} (kernel digits up to {kd})")
         kd = min(limit, kd + math.ceil(digits - got) + KERNEL_GUARD_DIGITS)
+        kernels = kernels_at(kd)
 
 
 class KernelSource:
@@ -200,6 +220,10 @@ class Conditioning:
     working_precision_bits: int | None = None
     kernel_digits: int | None = None
 
+    def __post_init__(self) -> None:
+        if self.eigenvalues is not None:
+            self.eigenvalues = check_ascending(self.eigenvalues)
+
     @property
     def singular(self) -> bool:
         return self.diagnosis.singular
@@ -232,7 +256,7 @@ class Conditioning:
             "eigenvalues": [e.to_json(d) for e in self.eigenvalues],
             "condition_number": cond.to_json(d),
             "condition_number_bounds": _bounds(cond),
-            "digits_lost": round(math.log10(float(cond.mid_fraction)), 2),
+            "digits_lost": round(log10_fraction(cond.mid_fraction), 2),
             "working_precision_bits": self.working_precision_bits,
             "kernel_digits": self.kernel_digits,
         }
@@ -255,18 +279,188 @@ def _decimal_down(value: Fraction, sig: int) -> str:
     return f"{text[0]}.{text[1:]}e{exp10 - 1}"
 
 
+class UnorderedEnclosures(RuntimeError):
+    """Eigenvalue enclosures that are not in ascending order (a bug: never retried with more bits)."""
+
+
+def check_ascending(enclosures: Sequence[Ball]) -> list[Ball]:
+    """``enclosures`` unchanged if both endpoints ascend; :class:`UnorderedEnclosures` otherwise.
+
+    ``Conditioning.lambda_min`` / ``lambda_max`` take the first and last enclosure:
+    that is right only for a list of enclosures of lambda_1 <= ... <= lambda_n in this
+    order, as :func:`weyl_enclosures` builds them. Ascending endpoints do not prove
+    that order, but a list given in another order (e.g. sorted by something else) is
+    caught here instead of being read as lambda_min.
+    """
+    for k in range(1, len(enclosures)):
+        lo, hi = enclosures[k - 1], enclosures[k]
+        if (lo.mid_fraction - lo.rad_fraction > hi.mid_fraction - hi.rad_fraction
+                or lo.mid_fraction + lo.rad_fraction > hi.mid_fraction + hi.rad_fraction):
+            raise UnorderedEnclosures(f"eigenvalue enclosures {k} and {k + 1} are not in ascending order")
+    return list(enclosures)
+
+
+def frobenius_upper(m: arb_mat) -> arb:
+    """An exact upper bound of the Frobenius norm sqrt(sum_ij |m_ij|^2) (which bounds |m|_2)."""
+    total = arb(0)
+    for i in range(m.nrows()):
+        for j in range(m.ncols()):
+            total += abs(m[i, j]).upper() ** 2
+    return total.upper().sqrt().upper()
+
+
+def _diagonal(values: Sequence[arb]) -> arb_mat:
+    out = arb_mat(len(values), len(values))
+    for i, v in enumerate(values):
+        out[i, i] = v
+    return out
+
+
+def _exact_key(x: arb) -> Fraction:
+    man, exp = x.mid().man_exp()
+    return Fraction(int(man)) * Fraction(2) ** int(exp)
+
+
+def weyl_enclosures(a: arb_mat, values: Sequence[arb], vectors: arb_mat) -> list[arb] | None:
+    """Certified enclosures of lambda_1 <= ... <= lambda_n of every symmetric matrix in ``a``, ascending.
+
+    ``values`` (d) and ``vectors`` (V, columns) are any exact real numbers (the
+    midpoints of an approximate eigendecomposition; nothing about them is assumed).
+    Returns ``[d_(k) +- r]`` with d sorted ascending and one common radius
+
+        r = |A - V D V^T|_F + e (2 + e) max_i |d_i|,   e = |V^T V - I|_F,
+
+    or None when e >= 1 (V too far from orthogonal) or a bound is not finite.
+
+    Proof. Let A be the exact symmetric matrix (its entries lie in the balls of
+    ``a``), D = diag(d), E = V^T V - I, so |E|_2 <= |E|_F <= e < 1. The eigenvalues
+    of V^T V lie in [1 - e, 1 + e], so V is invertible, and V = Q P (polar form) with
+    Q orthogonal and P = (V^T V)^(1/2) symmetric with eigenvalues in
+    [sqrt(1 - e), sqrt(1 + e)]: |P - I|_2 <= 1 - sqrt(1 - e) <= e (as sqrt(1 - e) >=
+    1 - e) and |P|_2 <= sqrt(1 + e) <= 1 + e. C = Q D Q^T is symmetric with eigenvalues
+    exactly d_(1) <= ... <= d_(n). With B = V D V^T = Q P D P Q^T,
+    |B - C|_2 = |P D P - D|_2 = |(P - I) D P + D (P - I)|_2 <= e |D|_2 (1 + e) + |D|_2 e
+    = e (2 + e) max|d_i|. Weyl's inequality for symmetric matrices, |lambda_k(A) -
+    lambda_k(C)| <= |A - C|_2 with both spectra sorted ascending, gives
+    |lambda_k(A) - d_(k)| <= |A - B|_2 + |B - C|_2 <= |A - B|_F + e (2 + e) max|d_i| = r.
+    Arb bounds |A - B|_F over every A in the balls (also when ``a`` is not exactly
+    symmetric: only the symmetric A inside matter), and e, with rounding included. QED.
+
+    The k-th enclosure is that of the k-th smallest eigenvalue whatever the order of
+    ``values``, and clusters of equal eigenvalues cost nothing (no isolation is needed):
+    the enclosures may overlap.
+
+    >>> from flint import arb_mat, arb
+    >>> a = arb_mat([[2, 1], [1, 2]])
+    >>> s = arb(2).sqrt() / 2
+    >>> v = arb_mat([[s.mid(), s.mid()], [-s.mid(), s.mid()]])
+    >>> [e.contains(x) for e, x in zip(weyl_enclosures(a, [arb(3), arb(1)], v), [1, 3])]
+    [True, True]
+    """
+    if not all(x.is_exact() for x in values):
+        raise ValueError("weyl_enclosures needs exact values (midpoints)")
+    n = a.nrows()
+    ident = _diagonal([arb(1)] * n)
+    e = frobenius_upper(vectors.transpose() * vectors - ident)
+    if not e.is_finite() or not e < 1:
+        return None
+    residual = frobenius_upper(a - vectors * _diagonal(values) * vectors.transpose())
+    top = max((abs(x) for x in values), key=_exact_key)
+    rad = (residual + e * (2 + e) * top).upper()
+    if not rad.is_finite():
+        return None
+    balls = [d + arb(0, rad) for d in sorted(values, key=_exact_key)]   # may round d to the precision
+    common = max((b.rad() for b in balls), key=_exact_key)               # one radius: endpoints ascend
+    return [b.mid() + arb(0, common) for b in balls]
+
+
+def _flint_eigenvectors(mid: arb_mat) -> arb_mat | None:
+    """Best effort: the real parts of flint's approximate eigenvectors (QR algorithm), or None."""
+    n = mid.nrows()
+    try:
+        _, vecs = acb_mat(mid).eig(right=True, algorithm="approx")
+    except (ValueError, ArithmeticError):
+        return None
+    out = arb_mat(n, n)
+    for i in range(n):
+        for j in range(n):
+            x = vecs[i, j].real.mid()
+            if not x.is_finite():
+                return None
+            out[i, j] = x
+    return out
+
+
+def _polar_factor(v: arb_mat, bits: int, max_steps: int = 60) -> arb_mat | None:
+    """Best effort: the orthogonal polar factor of ``v`` by Newton-Schulz, X <- X (3I - X^T X) / 2.
+
+    The iteration converges (quadratically) when every singular value of V lies in
+    (0, sqrt 3), e.g. when |V^T V - I|_2 < 1; returns None if it does not reach a
+    defect |X^T X - I|_F of about 2^-bits. QR eigenvectors of a cluster of equal
+    eigenvalues span the right space but are far from orthogonal; this repairs them.
+    """
+    n = v.nrows()
+    ident = _diagonal([arb(1)] * n)
+    target = arb(2) ** (16 - bits) * n
+    defect_was = None
+    for _ in range(max_steps):
+        gram = (v.transpose() * v).mid()
+        defect = frobenius_upper((gram - ident).mid())
+        if defect < target:
+            return v
+        if not defect.is_finite() or not defect < 1 or (defect_was is not None and not defect < defect_was):
+            return None
+        defect_was = defect
+        v = (v * (3 * ident - gram) / 2).mid()
+    return None
+
+
+def _mpmath_eigh(mid: arb_mat, bits: int) -> tuple[list[arb], arb_mat]:
+    """Best effort: mpmath's symmetric eigensolver (Householder + QL, orthogonal by construction)."""
+    n = mid.nrows()
+    with mpmath.workprec(bits), ctx.workprec(bits):
+        m = mpmath.matrix(n, n)
+        for i in range(n):
+            for j in range(n):
+                man, exp = mid[i, j].mid().man_exp()
+                m[i, j] = mpmath.ldexp(mpmath.mpf(int(man)), int(exp))
+        values, vectors = mpmath.eigsy((m + m.T) / 2)
+        out = arb_mat(n, n)
+        for i in range(n):
+            for j in range(n):
+                out[i, j] = arb(vectors[i, j]).mid()
+        return [arb(values[i]).mid() for i in range(n)], out
+
+
+def approximate_eigh(mid: arb_mat, bits: int) -> tuple[list[arb], arb_mat]:
+    """Best effort: exact values d and vectors V with A V ~ V D for a symmetric midpoint matrix.
+
+    flint's QR eigenvectors (C, fast), made orthogonal by :func:`_polar_factor`, with d
+    the Rayleigh quotients diag(V^T A V); mpmath's ``eigsy`` when that fails. Nothing
+    here is certified: :func:`weyl_enclosures` accepts any (d, V). The decomposition is
+    computed with ``APPROX_GUARD_BITS`` more bits than the certified arithmetic, so that
+    its error stays below the rounding of the latter.
+    """
+    bits += APPROX_GUARD_BITS
+    with ctx.workprec(bits):
+        v = _flint_eigenvectors(mid)
+        v = _polar_factor(v, bits) if v is not None else None
+        if v is None:
+            return _mpmath_eigh(mid, bits)
+        rayleigh = v.transpose() * mid * v
+        return [rayleigh[i, i].mid() for i in range(mid.nrows())], v
+
+
 def eigenvalues_symmetric(a: arb_mat) -> list[arb] | None:
-    """Certified enclosures of the eigenvalues of a symmetric ``a``, ascending (None if not isolated)."""
-    m = acb_mat(a)
-    for kwargs in ({}, {"multiple": True}):
-        ev = m.eig(nonstop=True, **kwargs)
-        if all(e.is_finite() for e in ev):
-            break
-    else:
-        return None
-    if not all(e.imag.contains(0) for e in ev):
-        return None
-    return sorted((e.real for e in ev), key=lambda x: x.mid())
+    """Certified enclosures of the ascending eigenvalues of the symmetric matrix in ``a`` (None: too wide).
+
+    An approximate eigendecomposition of the midpoint matrix (:func:`approximate_eigh`)
+    turned into enclosures by :func:`weyl_enclosures`: clusters of (nearly) equal
+    eigenvalues need no isolation, and the k-th enclosure is that of the k-th smallest
+    eigenvalue by construction (no sorting of overlapping balls).
+    """
+    values, vectors = approximate_eigh(a.mid(), ctx.prec)
+    return weyl_enclosures(a, values, vectors)
 
 
 def log10_abs(x: arb) -> arb:
@@ -282,18 +476,23 @@ def log10_raw_factor(kernel: str, depth: int, n0: int) -> arb:
 
 
 def _conditioning_values(gram: KernelResult, bits: int, midpoints: bool, raw: bool) -> dict | None:
+    """det, log10|det|, the ascending eigenvalues and cond_2 = lambda_max / lambda_min (None: not certified).
+
+    kappa is a Gram matrix of a positive semidefinite kernel, so its eigenvalues are
+    >= 0 and cond_2 = lambda_n / lambda_1 once lambda_1 > 0 is certified; the first
+    and last enclosures are those of lambda_1 and lambda_n by construction
+    (:func:`weyl_enclosures`).
+    """
     with ctx.workprec(bits):
         a = arb_from_gaps(gram.gaps, midpoints)
         det = a.det()
         ev = eigenvalues_symmetric(a)
-        if ev is None or not det.is_finite() or det.contains(0):
+        if ev is None or not det.is_finite() or det.contains(0) or not ev[0] > 0:
             return None
-        lam_abs = sorted(ev, key=lambda x: abs(x.mid()))
-        out = {"det": det, "log10": log10_abs(det), "eig": ev,
-               "cond": abs(lam_abs[-1]) / abs(lam_abs[0])}
+        log10 = log10_abs(det)
+        out = {"det": det, "log10": log10, "eig": ev, "cond": ev[-1] / ev[0]}
         if raw:
-            out["log10_raw"] = out["log10"] + gram.shape[0] * log10_raw_factor(
-                gram.kernel, gram.depth, gram.n0)
+            out["log10_raw"] = log10 + gram.shape[0] * log10_raw_factor(gram.kernel, gram.depth, gram.n0)
         return out
 
 
@@ -328,7 +527,7 @@ def conditioning_sweep(data: Dataset, depths: Sequence[int], kernel: str = "ntk"
         res = certify(lambda kd, d=depth: source.get(d, kd)[0],
                       lambda g, b, mid: _conditioning_values(g, b, mid, raw),
                       _conditioning_digits, digits,
-                      lambda g: start_bits(digits, min_gap(g.gaps), g.shape[0]),
+                      lambda g: lost_digits(min_gap(g.gaps), g.shape[0]),
                       f"conditioning of kappa at depth {depth}")
         v = res.value
         out.append(Conditioning(

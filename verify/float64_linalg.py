@@ -82,11 +82,26 @@ def float64_flow(gram: np.ndarray, cross: np.ndarray, resid: np.ndarray, tau: fl
     return cross @ np.linalg.solve(gram, decay @ resid)
 
 
+def to_float(q: Fraction) -> float:
+    """``q`` rounded to float64, +-inf beyond its range (``float(q)`` raises OverflowError there).
+
+    >>> to_float(Fraction(10**400)), to_float(Fraction(-10**400)), to_float(Fraction(1, 10**400))
+    (inf, -inf, 0.0)
+    """
+    try:
+        return float(q)
+    except OverflowError:
+        return math.inf if q > 0 else -math.inf
+
+
 def relative_error(approx: np.ndarray | None, exact: Sequence[Sequence[Ball]]) -> float | None:
-    """Best effort: max |approx - exact| / max |exact| (absolute if exact is 0); None if no approx."""
+    """Best effort: max |approx - exact| / max |exact| (absolute if exact is 0); None if no approx
+    or if an exact value is beyond float64's range."""
     if approx is None:
         return None
-    mids = np.array([[float(b.mid_fraction) for b in row] for row in exact])
+    mids = np.array([[to_float(b.mid_fraction) for b in row] for row in exact])
+    if not np.all(np.isfinite(mids)):
+        return None
     scale = float(np.max(np.abs(mids))) or 1.0
     err = float(np.max(np.abs(np.asarray(approx, dtype=float) - mids))) / scale
     return err if math.isfinite(err) else math.inf
@@ -96,7 +111,7 @@ def scalar_relative_error(value: float | None, exact: Ball | None) -> float | No
     """Best effort: |value - exact| / |exact| for one number (exact in rationals, then rounded)."""
     if value is None or exact is None or not math.isfinite(value) or exact.mid_fraction == 0:
         return None
-    return float(abs(Fraction(value) - exact.mid_fraction) / abs(exact.mid_fraction))
+    return to_float(abs(Fraction(value) - exact.mid_fraction) / abs(exact.mid_fraction))
 
 
 # ---------------------------------------------------------------- weights of a split

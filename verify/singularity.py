@@ -31,9 +31,32 @@ iff c sums to zero on every line {x, -x} and sum_i c_i x_i = 0: with distinct po
 this is c = sum_p d_p (e_{x_p} - e_{-x_p}) with sum_p d_p x_p = 0. For L >= 3 every
 a_k > 0 (h(h(z)) contains z E(z), E with all even degrees), so c^T kappa c = 0
 forces sum_i c_i p(x_i) = 0 for every polynomial p, i.e. c = 0 on distinct points.
-With a bias (sigma_b^2 > 0) every a_k > 0 already at L = 2 (rho^(1) = beta + (1 -
-beta) t, beta > 0): distinct points suffice for L >= 2, and at L = 1 kappa is
+With a bias (sigma_b^2 > 0; proof below) kappa is invertible for every L >= 2 as
+soon as the points are distinct, antipodal pairs or not: the regimes R2 and R3 then
+behave like R1. At L = 1 kappa (= sigma_w^2 x.x'/n0 + sigma_b^2, normalized) is
 singular iff the vectors (x_i/|x_i|, 1) are dependent.
+
+Proof with a bias (points on the sphere, as every dataset is projected; q_l =
+Sigma^(l)(x,x) is the same for every point). At layer 1 the normalized correlation is
+rho^(1) = beta + (1 - beta) t with t = x.x' and beta = sigma_b^2 / (sigma_w^2/n0 +
+sigma_b^2) in (0, 1). Each further layer gives rho^(l+1) = gamma_l + (1 - gamma_l)
+h(rho^(l)) with gamma_l = sigma_b^2 / (sigma_w^2 q_l/2 + sigma_b^2) in (0, 1), and h
+has coefficients a_0 = 1/pi, a_1 = 1/2, a_{2j} > 0 (all j >= 1), the others 0, with
+sum_k a_k = h(1) = 1. Hence rho^(2) = g(t) with g(t) = gamma_1 + (1 - gamma_1) sum_k
+a_k (beta + (1 - beta) t)^k. Expanding the powers (all terms >= 0, and sum_k a_k
+(beta + (1 - beta)|t|)^k <= 1 converges, so the rearrangement is allowed), the
+coefficient of t^m is (1 - gamma_1) sum_{k >= m} a_k C(k, m) beta^(k-m) (1 - beta)^m,
+which is > 0 for every m, since some even k >= m has a_k > 0 and beta > 0. So the
+depth-2 NNGP matrix is sum_m b_m (x_i.x_j)^m with every b_m > 0, and c^T kappa c =
+sum_m b_m |sum_i c_i x_i^(x)m|^2 vanishes only if sum_i c_i p(x_i) = 0 for every
+polynomial p, i.e. c = 0 for distinct points: invertible. Deeper NNGP layers keep
+every coefficient > 0 (composing with gamma + (1 - gamma) h keeps a positive multiple
+of the previous series, a_1 > 0). The NTK adds, at each layer, Theta^(l) *
+SigmaDot^(l+1) (entrywise product of two positive semidefinite kernel matrices:
+positive semidefinite, Schur) to the positive definite Sigma^(l+1), so its matrix is
+positive definite too; the normalized kernels are positive multiples of the raw ones
+(equal diagonals). QED. Without a bias beta = 0, and at L = 2 the odd part of the
+series is only t/2: that is where R3 fails.
 
 >>> from verify.dataset import Dataset
 >>> d = Dataset.from_rows([["1", "0"], ["0", "1"], ["-1", "0"], ["0", "-1"], ["1", "1"], ["-1", "-1"]])
@@ -49,7 +72,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -70,9 +93,15 @@ class Regime:
     duplicates: tuple[tuple[int, int], ...]    # 0-based index pairs of coinciding points
     antipodal: tuple[tuple[int, int], ...]     # 0-based (i, j) with x_j = -x_i
     antipodal_rank: int
-    first_invertible_depth: int | None         # None: singular at every depth (default model)
+    first_invertible_depth: int | None         # None: singular at every depth
+    biased: bool = False                       # sigma_b^2 > 0: R2 and R3 behave like R1
 
     def describe(self) -> str:
+        """The regime in words, for the model it was computed for (with or without a bias)."""
+        if self.biased and self.name != "duplicates":
+            pairs = "no antipodal pair" if self.name == "R1" else "antipodal pairs"
+            return (f"distinct points, {pairs}: with a bias (sigma_b^2 > 0) invertible for every "
+                    "L >= 2")
         texts = {
             "duplicates": "two training points coincide: singular at every depth",
             "R1": "distinct points, no antipodal pair: invertible for every L >= 2",
@@ -159,8 +188,14 @@ def dependency(vectors: Sequence[Vector]) -> tuple[int, list[Fraction] | None]:
     return len(basis), found
 
 
-def regime_of(data: Dataset) -> Regime:
-    """Exact invertibility regime of a training set (see the module docstring)."""
+def regime_of(data: Dataset, param: Parameterization | None = None) -> Regime:
+    """Exact invertibility regime of a training set under ``param`` (see the module docstring).
+
+    The name (R1, R2, R3, duplicates) is the structure of the data; the first
+    invertible depth and :meth:`Regime.describe` depend on the bias: with
+    sigma_b^2 > 0 every set of distinct points is invertible from L = 2 on.
+    """
+    param = param or DEFAULT
     rays: dict[Vector, int] = {}
     lines: dict[Vector, list[int]] = {}
     duplicates = []
@@ -179,15 +214,19 @@ def regime_of(data: Dataset) -> Regime:
         name, first = "R1", 2
     else:
         name, first = ("R2", 2) if dep is None else ("R3", 3)
-    if first == 2 and dependency(data.points)[1] is None:
-        first = 1
-    return Regime(name, tuple(duplicates), antipodal, rank, first)
+    biased = param.sigma_b2 > 0
+    if first is not None and biased:
+        first = 2
+    reg = Regime(name, tuple(duplicates), antipodal, rank, first, biased)
+    if first == 2 and _diagnose_depth_one(data, reg, param).status == "invertible":
+        reg = replace(reg, first_invertible_depth=1)
+    return reg
 
 
 def diagnose(data: Dataset, depth: int, param: Parameterization | None = None) -> Diagnosis:
     """Exact verdict: is kappa (normalized NTK or NNGP, same answer) singular at ``depth``?"""
     param = param or DEFAULT
-    reg = regime_of(data)
+    reg = regime_of(data, param)
     pts = data.points
     if reg.duplicates:
         i, j = reg.duplicates[0]

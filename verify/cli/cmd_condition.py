@@ -6,7 +6,10 @@ enclosures ``det``, ``log10_abs_det``, ``log10_abs_det_raw`` (default model),
 (cond_2 = lambda_max / lambda_min) and ``condition_number_bounds`` ([lower, upper]
 decimals rounded outward), ``digits_lost`` (log10 cond_2), ``working_precision_bits``,
 ``kernel_digits``; at a depth where kappa is singular by the data's structure,
-``singular: true`` with the exact ``diagnosis`` and ``det`` = 0. ``float64`` gives
+``singular: true`` with the exact ``diagnosis`` and ``det`` = 0. Coinciding points
+make kappa singular at every depth: exit 2 with one line, as ``solve``. ``regime``
+states the data's invertibility regime for the model used (with a bias, distinct
+points are invertible for every L >= 2). ``float64`` gives
 numpy's values (best effort) and their ``relative_error`` against the enclosures,
 including the weights of the split (last ceil(n/5) points as test points).
 ``breakdown`` gives the first depth whose float64 weights have relative error
@@ -21,6 +24,8 @@ import time
 from typing import Any
 
 from ..conditioning import Conditioning, KernelSource, conditioning_sweep
+from ..dataset import Dataset
+from ..errors import SingularKernelError
 from ..float64_linalg import (
     BREAKDOWN_THRESHOLD,
     breakdown_depth,
@@ -31,7 +36,7 @@ from ..float64_linalg import (
 )
 from ..kernels import check_depth
 from ..precision import check_digits
-from ..singularity import regime_of
+from ..singularity import Regime, diagnose, regime_of
 from ..sources import load_dataset
 from .cmd_solve import value_text
 from .common import (
@@ -64,6 +69,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     digits = check_digits(args.digits)
     data = load_dataset(args.data, args.project)
     param, progress = model_from_args(args), progress_from_args(args)
+    regime = regime_of(data, param)
+    require_distinct(data, regime)
     start = time.perf_counter()
     source = KernelSource(data, args.kernel, param, progress=progress)
     conds = conditioning_sweep(data, depths, args.kernel, digits, param, progress, source)
@@ -80,13 +87,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         breakdown = breakdown_depth(data, args.kernel, top, param=param, progress=progress)
     else:
         breakdown = _listed_breakdown(rows)
-    regime = regime_of(data)
     return {"command": "condition", "data": data.name, "n": data.n, "n0": data.n0,
             "kernel": args.kernel, "digits": digits, "projection": data.project,
             "parameterization": param.describe(),
             "regime": {"name": regime.name, "meaning": regime.describe()},
             "depths": rows, "breakdown": breakdown,
             "seconds": round(time.perf_counter() - start, 3)}
+
+
+def require_distinct(data: Dataset, regime: Regime) -> None:
+    """:class:`SingularKernelError` (exit 2, as ``solve``) if two points coincide: kappa is then singular at
+    every depth, so there is nothing to condition (a depth-specific singularity stays a reported row)."""
+    if regime.duplicates:
+        raise SingularKernelError(diagnose(data, 1).message)
 
 
 def _float64_entry(c: Conditioning, gram) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from ..float64_linalg import (
     float64_grams,
     float64_weights,
     relative_error,
+    to_float,
 )
 from ..kernels import check_depth, kernel_sweep
 from ..precision import check_digits
@@ -95,9 +96,9 @@ def _float64_side(train, test, labels, f0_train, f0_test, sol, flow, param) -> d
     gram = float64_grams(train, [depth], kernel, param)[depth]
     cross = kernel_sweep(test, [depth], kernel, route="float64", param=param,
                          columns=train)[0].mid_array()
-    y = np.array(labels, dtype=float)
-    resid = y - (np.array(f0_train, dtype=float) if f0_train else 0.0)
-    base = np.array(f0_test, dtype=float) if f0_test else 0.0
+    y = _floats(labels)
+    resid = y - (_floats(f0_train) if f0_train else 0.0)
+    base = _floats(f0_test) if f0_test else 0.0
     w, status = float64_weights(gram, cross)
     out: dict[str, Any] = {"guarantee": GUARANTEE, "status": status,
                            **{k: v for k, v in float64_conditioning(gram).items()
@@ -109,11 +110,16 @@ def _float64_side(train, test, labels, f0_train, f0_test, sol, flow, param) -> d
                weights_relative_error=relative_error(w, sol.weights),
                predictions_relative_error=relative_error(pred, sol.predictions))
     if flow is not None:
-        tau = float(flow.tau(kernel, depth, train.n0, param))
+        tau = to_float(flow.tau(kernel, depth, train.n0, param))
         ft = base + float64_flow(gram, cross, resid, tau)
         out.update(finite_time_predictions=ft.tolist(),
                    finite_time_relative_error=relative_error(ft, sol.finite_time_predictions))
     return out
+
+
+def _floats(rows) -> np.ndarray:
+    """Exact rows as a float64 array (+-inf beyond float64's range, never OverflowError)."""
+    return np.array([[to_float(v) for v in row] for row in rows], dtype=float)
 
 
 def render_table(p: dict[str, Any], args: argparse.Namespace) -> str:
