@@ -16,6 +16,16 @@ Tolerances
   Bonferroni correction over the entries tested at once and family level 99%; the
   statistics tested have known expectations at finite width (depth 2 is exactly
   unbiased: the hidden units are i.i.d.; the NNGP log-diagonal has an exact mean).
+* Rounding. canonical_qr is Gram-Schmidt twice: ||Q^T Q - I|| and ||Q R - A|| / ||A|| are
+  O(u) times small polynomials in the sizes (Giraud et al. 2005 for CGS2); two routes to
+  the same (unique) factorization of a well-conditioned matrix agree to kappa(A) times
+  that. We allow 1e-12 (k N <= 6000, kappa <= 15): about gamma_{k N} kappa / 10, a
+  thousand times the errors measured (at most 1.1e-15). The conditional
+  sampler run on rotated inputs repeats every float operation in a different order;
+  the kernels, which depend on the data only through their Gram matrix, must agree to
+  1e-10 relative (rounding amplified through a few layers; measured 4e-16, while the
+  LAPACK-based sampler drew a different sample, off by 50% to 1300%). The same 1e-10
+  holds for samples computed with other BLAS kernels (measured 7e-14 at depth 32).
 * neural-tangents. Both sides evaluate the same finite sums in float64 in different
   orders; the difference is bounded by gamma_P times the sum of absolute terms,
   which here is below 1e-13 relative; we allow 1e-12 of the largest entry.
@@ -25,6 +35,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -34,7 +48,7 @@ from verify import Parameterization, kernel_matrix
 from verify.cli import main
 from verify.finite_width import init_network, sample_kernels, seed_sequence
 from verify.finite_width import montecarlo as mc
-from verify.finite_width.network import PARALLEL_ENTRIES, _gaussian, layer_widths
+from verify.finite_width.network import PARALLEL_ENTRIES, _gaussian, canonical_qr, layer_widths
 from verify.sources import load_dataset
 
 U = 2.0**-53
@@ -149,10 +163,15 @@ def test_mean_empirical_kernel_matches_infinite_width(sampler):
         assert np.all(half < 0.1)       # the test has power: intervals are narrow
 
 
-def test_samplers_agree_in_distribution():
+@pytest.mark.parametrize(("model", "width", "depth", "duplicate"), [
+    (MODELS[0], 32, 4, False),
+    (MODELS[1], 3, 3, True),     # hidden layers narrower than the data, a repeated point: dropped columns
+], ids=["default-32x4", "bias-3x3-duplicate"])
+def test_samplers_agree_in_distribution(model, width, depth, duplicate):
     X, seeds = sphere(5), 300
+    X = np.vstack([X, X[:1]]) if duplicate else X
     iu = np.triu_indices(len(X))
-    draws = {s: np.array([sample_kernels(X, 32, 4, seed=[7, i], sampler=s).ntk[iu]
+    draws = {s: np.array([sample_kernels(X, width, depth, param=model, seed=[7, i], sampler=s).ntk[iu]
                           for i in range(seeds)]) for s in ("dense", "conditional")}
     for stat in (lambda a: a, lambda a: (a - a.mean(axis=0)) ** 2):   # means and variances
         a, b = stat(draws["dense"]), stat(draws["conditional"])
@@ -173,6 +192,153 @@ def test_exact_finite_width_moments_of_the_nngp_diagonal():
                           (diag[:, 0], 1.0)):
         summary = mc.mean_ci(values, level=0.99)
         assert summary["ci"][0] <= exact <= summary["ci"][1]
+
+
+# --------------------------------------------------------------------------- canonical factorization
+
+QR_TOL = 1e-12
+
+
+def householder_positive(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The reference: LAPACK's Householder QR with the signs made positive (another route, same unique result)."""
+    q, r = np.linalg.qr(a)
+    signs = np.where(np.diag(r) < 0, -1.0, 1.0)
+    return q * signs, r * signs[:, None]
+
+
+def random_orthogonal(n: int, seed: int) -> np.ndarray:
+    return householder_positive(np.random.default_rng(seed).standard_normal((n, n)))[0]
+
+
+def assert_is_factorization(a: np.ndarray, f) -> None:
+    """Q^T Q = I, A = Q R, positive pivots, R zero left of each pivot (staircase upper triangular)."""
+    q, r, kept = f
+    assert np.max(np.abs(q.T @ q - np.eye(len(kept)))) <= QR_TOL
+    assert np.max(np.abs(q @ r - a)) <= QR_TOL * np.abs(a).max()
+    for row, col in enumerate(kept):
+        assert r[row, col] > 0 and np.all(r[row, :col] == 0)
+
+
+@pytest.mark.parametrize("shape", [(50, 8), (8, 8), (200, 30)])
+def test_canonical_qr_is_the_unique_positive_pivot_qr(shape):
+    a = np.random.default_rng(shape[1]).standard_normal(shape)
+    f = canonical_qr(a)
+    assert f.kept.tolist() == list(range(shape[1]))
+    assert_is_factorization(a, f)
+    q_ref, r_ref = householder_positive(a)
+    assert np.max(np.abs(f.q - q_ref)) <= QR_TOL and np.max(np.abs(f.r - r_ref)) <= QR_TOL * np.abs(a).max()
+
+
+def test_canonical_qr_drops_dependent_columns():
+    """Duplicates, a combination of earlier columns, a zero column (dead units) and columns beyond the rank."""
+    rng = np.random.default_rng(1)
+    b = rng.standard_normal((6, 3))
+    a = np.column_stack([b[:, 0], b[:, 0], b[:, 1], np.zeros(6), b[:, 1] - 2 * b[:, 0], b[:, 2], b[:, 2]])
+    f = canonical_qr(a)
+    assert f.kept.tolist() == [0, 2, 5]
+    assert_is_factorization(a, f)
+    q_ref, r_ref = householder_positive(b)                 # the same factorization of the kept columns
+    assert np.max(np.abs(f.q - q_ref)) <= QR_TOL
+    assert np.max(np.abs(f.r - q_ref.T @ a)) <= QR_TOL * np.abs(a).max()
+    wide = rng.standard_normal((3, 8))                     # rank 3: the first three columns are kept
+    g = canonical_qr(wide)
+    assert g.kept.tolist() == [0, 1, 2]
+    assert_is_factorization(wide, g)
+    assert canonical_qr(np.zeros((4, 2))).kept.size == 0
+
+
+def test_canonical_qr_does_not_depend_on_the_route():
+    """Rotating or permuting the rows of A (every product summed differently) leaves R and O^T Q unchanged."""
+    a = np.maximum(np.random.default_rng(2).standard_normal((40, 8)), 0)   # ReLU features
+    base = canonical_qr(a)
+    rotation = random_orthogonal(40, 3)
+    for o in (rotation, np.eye(40)[np.random.default_rng(4).permutation(40)]):
+        f = canonical_qr(o @ a)
+        assert f.kept.tolist() == base.kept.tolist()
+        assert np.max(np.abs(f.r - base.r)) <= QR_TOL * np.abs(a).max()
+        assert np.max(np.abs(o.T @ f.q - base.q)) <= QR_TOL
+
+
+def forbid_lapack(monkeypatch) -> None:
+    """Make every LAPACK route of numpy raise: the public functions and numpy's gufunc module behind them."""
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("LAPACK called")
+
+    class NoLapack:
+        def __getattr__(self, name):
+            return refuse
+
+    for name in ("qr", "eigh", "eig", "eigvalsh", "cholesky", "svd", "inv", "solve", "lstsq", "pinv", "det"):
+        monkeypatch.setattr(np.linalg, name, refuse)
+    import numpy.linalg._linalg as np_linalg
+
+    monkeypatch.setattr(np_linalg, "_umath_linalg", NoLapack())
+    with pytest.raises(AssertionError, match="LAPACK"):    # the stub is effective
+        np_linalg.qr(np.eye(2))
+
+
+@pytest.mark.parametrize("sampler", ["dense", "conditional"])
+def test_samplers_use_no_lapack(monkeypatch, sampler):
+    X = np.vstack([sphere(5), sphere(5)[:1]])              # a duplicate point: rank-deficient layers
+    expected = {m: sample_kernels(X, 4, 4, param=m, seed=3, sampler=sampler) for m in MODELS}
+    forbid_lapack(monkeypatch)
+    for m in MODELS:
+        k = sample_kernels(X, 4, 4, param=m, seed=3, sampler=sampler)
+        assert np.array_equal(k.ntk, expected[m].ntk) and np.all(np.isfinite(k.ntk))
+
+
+def test_conditional_sampler_depends_on_the_inputs_only_through_their_gram_matrix():
+    """Rotated inputs, same seed: the same draw (LAPACK's QR would flip signs and draw another sample)."""
+    X = np.vstack([sphere(6), sphere(6)[2:3]])
+    XO = X @ random_orthogonal(3, 5)
+    for m in MODELS:
+        for width, depth in ((32, 4), (4, 6)):
+            a = sample_kernels(X, width, depth, param=m, seed=[8, width], sampler="conditional")
+            b = sample_kernels(XO, width, depth, param=m, seed=[8, width], sampler="conditional")
+            for name in ("ntk", "nngp", "outputs"):
+                x, y = getattr(a, name), getattr(b, name)
+                assert np.max(np.abs(x - y)) <= 1e-10 * np.abs(x).max(), (m, width, depth, name)
+            assert np.max(np.abs(a.ntk[2] - a.ntk[-1])) <= 1e-10 * np.abs(a.ntk).max()   # duplicate rows agree
+
+
+BLAS_PROBE = """
+import json
+from verify import Parameterization
+from verify.finite_width import sample_kernels
+from verify.sources import load_dataset
+X = load_dataset("builtin:sphere-8").float_points()
+draws = [sample_kernels(X, 64, 32, param=param, seed=[6, s], sampler=sampler)
+         for sampler in ("dense", "conditional")
+         for param in (Parameterization(), Parameterization(sigma_w2="2", sigma_b2="0.3")) for s in range(4)]
+print(json.dumps([[k.ntk.tolist(), k.nngp.tolist()] for k in draws]))
+"""
+
+
+def blas_probe(coretype: str | None) -> tuple[str | None, np.ndarray]:
+    """Kernels of 16 seeded networks computed in a fresh process, OpenBLAS's CPU kernels set to ``coretype``."""
+    env = dict(os.environ, OPENBLAS_VERBOSE="2")
+    env.pop("OPENBLAS_CORETYPE", None)
+    if coretype:
+        env["OPENBLAS_CORETYPE"] = coretype
+    run = subprocess.run([sys.executable, "-c", BLAS_PROBE], env=env, capture_output=True, text=True,
+                         check=True, timeout=600)
+    core = re.search(r"Core: (\S+)", run.stderr)
+    return (core.group(1) if core else None), np.array(json.loads(run.stdout))
+
+
+def test_draws_do_not_depend_on_the_blas_kernels():
+    """A second machine, simulated: OpenBLAS's SSE3 kernels (another summation order, also inside LAPACK).
+
+    Both samplers must draw the same networks: only rounding may differ (measured: 7e-14
+    relative). The LAPACK-based conditional sampler this replaced failed here: its
+    kernels of these depth-32 networks differed by up to half their largest entry.
+    """
+    here_core, here = blas_probe(None)
+    there_core, there = blas_probe("Prescott")
+    if here_core is None or here_core == there_core:
+        pytest.skip(f"needs OpenBLAS with selectable CPU kernels (got {here_core}, {there_core})")
+    scale = np.abs(here).max(axis=(-2, -1), keepdims=True)
+    assert np.all(np.abs(here - there) <= 1e-10 * scale)
 
 
 TINY = mc.Profile("tiny", 2, (16, 32, 64), 6, "dense", (16, 32), (2, 3, 4), 6, "conditional",

@@ -27,7 +27,18 @@ Two samplers give the same distribution of these kernels:
   onto the span of the N layer inputs (forward) and of the N backpropagated vectors
   (backward) are drawn, O(L n N^2) work instead of O(L n^2): if Q spans the inputs,
   W = (W Q) Q^T + W (I - Q Q^T) with the two parts independent, W Q standard normal,
-  and W (I - Q Q^T) independent of everything the forward pass saw.
+  and W (I - Q Q^T) independent of everything the forward pass saw (proof at
+  :class:`_ConditionalLayer`).
+
+Reproducible on any machine. Every random number comes from a seeded
+``np.random.Generator`` in a fixed order and shape, and what is done with it involves
+no choice that a linear-algebra library makes: the dense sampler only multiplies
+matrices; the conditional one factors with :func:`canonical_qr` (Gram-Schmidt twice
+in numpy, positive pivots: unique, so no sign, order or algorithm is left to LAPACK,
+whose Householder signs and ``eigh`` eigenvectors differ between builds and CPUs).
+Two machines with the same package versions draw the same samples, and the kernels
+differ only by the rounding of BLAS products (different CPU kernels sum in different
+orders), not by a different sample.
 
 >>> net = init_network(2, hidden=3, depth=2, seed=0)
 >>> net.widths
@@ -45,7 +56,7 @@ import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -58,7 +69,8 @@ NNGP_KINDS = ("features", "outputs")
 CHUNK_ROWS = 256
 """Rows of a weight matrix drawn from one seed stream (fixed, so results do not depend on cores)."""
 PARALLEL_ENTRIES = 1 << 20
-CHOLESKY_QR_CONDITION = 1e-6
+DEPENDENCE_TOL = 1e-10
+"""A column whose residual after Gram-Schmidt twice is at most this fraction of its norm is dependent."""
 MAX_DENSE_PARAMETERS = 200_000_000
 """About 1.6 GB of float64 weights; beyond it use the conditional sampler."""
 
@@ -143,36 +155,120 @@ class _DenseLayer:
         return self.scale * (delta @ self.weight)
 
 
-def orthonormal_basis(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Best effort (float64): Q with orthonormal columns and R with h^T = Q R.
+class CanonicalQR(NamedTuple):
+    """A = Q R restricted to the kept columns: ``q`` (k x r), ``r`` (r x N), ``kept`` (the r pivot columns)."""
 
-    CholeskyQR2 (two Gram-Cholesky passes, small BLAS-3 products; LAPACK's QR of a
-    tall 4096 x 8 matrix is ten times slower here) when h (N x k) is wide and the
-    first Cholesky factor has a diagonal ratio above 1e-6 (well inside kappa(h) < u^-1/2,
-    where CholeskyQR2 is as accurate as Householder); Householder QR otherwise
-    (rank-deficient data, narrow layers).
+    q: np.ndarray
+    r: np.ndarray
+    kept: np.ndarray
 
-    >>> h = np.random.default_rng(0).standard_normal((3, 50))
-    >>> q, r = orthonormal_basis(h)
-    >>> bool(np.allclose(q.T @ q, np.eye(3))), bool(np.allclose(q @ r, h.T))
+
+def canonical_qr(a: np.ndarray, tol: float = DEPENDENCE_TOL) -> CanonicalQR:
+    """Best effort (float64): the QR factorization of A (k x N) with positive pivots, by Gram-Schmidt twice.
+
+    Column j of A, in the order 0 .. N-1, is orthogonalized against the basis built so
+    far by classical Gram-Schmidt run twice ("twice is enough"): c = Q^T a,
+    v = a - Q c, then c' = Q^T v, v = v - Q c'. If |v| > tol |a| the column is kept:
+    q = v / |v| joins the basis as its column i (i = the basis size so far) and the
+    pivot is R[i, j] = |v| > 0. Otherwise (|v| <= tol |a|: a duplicate point, a point
+    in the span of earlier ones, an all-zero column from dead ReLU units, columns
+    beyond the rank k) it is dropped, and only its coefficients c + c' on the existing
+    basis are stored. So Q^T Q = I and A = Q R up to rounding on the kept columns, and
+    to within tol |a_j| on a dropped column j.
+
+    *No choice of sign, order or algorithm.* In exact arithmetic the kept columns
+    A_K are linearly independent, and A_K = Q R_K with R_K upper triangular with a
+    positive diagonal is unique (R_K^T R_K = A_K^T A_K is the Cholesky factorization,
+    unique for a positive definite matrix, and Q = A_K R_K^{-1}); a dropped column's
+    coefficients are Q^T a_j, again determined by A. So (Q, R) is a function of A alone:
+    any correct implementation on any machine returns the same numbers up to rounding,
+    unlike LAPACK's Householder QR (the sign of each pivot follows the data and the
+    library) or ``eigh`` (eigenvector signs and the order within clusters are the
+    library's). The only discrete decision, keep or drop, compares |v| with tol |a|;
+    it differs between machines only for data whose residual lies within rounding of
+    that threshold, while exactly dependent columns (duplicates, rank <= k) have
+    residuals of order u |a| (u = 2^-53; measured at most 2e-16 |a| for k from 3 to
+    4096), six orders below ``tol``.
+
+    *Accuracy.* A column is kept only if its residual is at least tol |a| >> u |a|:
+    the first pass leaves v orthogonal to the basis to about u |a|, i.e. to u/tol
+    relative to |v|, and the second pass restores orthogonality to O(u) relative to
+    |v| (Kahan and Parlett's "twice is enough"; Giraud, Langou, Rozloznik and van den
+    Eshof 2005), so Q^T Q = I to O(u) times small factors. Only matrix-vector
+    products (BLAS level 2) and square roots are used, cost O(k N^2); no LAPACK.
+
+    >>> a = np.array([[3.0, 3.0, 1.0], [4.0, 4.0, 0.0]])     # columns 0 and 1 coincide
+    >>> f = canonical_qr(a)
+    >>> f.kept.tolist(), f.r.round(12).tolist()
+    ([0, 2], [[5.0, 5.0, 0.6], [0.0, 0.0, 0.8]])
+    >>> bool(np.allclose(f.q @ f.r, a)), bool(np.allclose(f.q.T @ f.q, np.eye(2)))
     (True, True)
     """
-    if h.shape[1] > h.shape[0]:
-        try:
-            r1 = np.linalg.cholesky(h @ h.T).T
-            d = np.abs(np.diag(r1))
-            if d.min() > CHOLESKY_QR_CONDITION * d.max():
-                q = h.T @ np.linalg.inv(r1)
-                r2 = np.linalg.cholesky(q.T @ q).T
-                return q @ np.linalg.inv(r2), r2 @ r1
-        except np.linalg.LinAlgError:
-            pass
-    return np.linalg.qr(h.T)
+    a = np.asarray(a, dtype=np.float64)
+    k, n = a.shape
+    columns = a.T                              # row j is column j of A (contiguous when A = h.T)
+    basis = np.empty((min(k, n), k))           # rows q_0^T, q_1^T, ...
+    coef = np.zeros((min(k, n), n))
+    threshold = tol * np.sqrt(np.einsum("ij,ij->i", columns, columns))
+    kept: list[int] = []
+    for j in range(n):
+        r = len(kept)
+        v = columns[j]
+        if r:
+            qs = basis[:r]
+            c = np.dot(qs, v)
+            v = v - np.dot(c, qs)              # first pass
+            c2 = np.dot(qs, v)
+            v -= np.dot(c2, qs)                # second pass
+            coef[:r, j] = c + c2
+        pivot = math.sqrt(np.dot(v, v))
+        if pivot > threshold[j] and r < len(basis):
+            np.multiply(v, 1 / pivot, out=basis[r])
+            coef[r, j] = pivot
+            kept.append(j)
+    r = len(kept)
+    return CanonicalQR(basis[:r].T, coef[:r], np.array(kept, dtype=np.intp))
 
 
 @dataclass
 class _ConditionalLayer:
-    """A layer whose weights are drawn only where the data can see them (see the module doc)."""
+    """A layer whose weights are drawn only where the data can see them.
+
+    One layer z = s h W^T (+ s_b b), h (N x k) its input, W (n_out x k) standard normal
+    and independent of h and of every other layer's parameters.
+
+    *Forward.* canonical_qr(h^T) gives h^T = Q R (Q of size k x r, orthonormal columns,
+    a function of h only). Each row w of W is N(0, I_k) independently of h, so given h,
+    Q^T w ~ N(0, Q^T Q) = N(0, I_r): G = Q^T W^T (r x n_out) is standard normal, and
+    z = s h W^T = s R^T (Q^T W^T) = s R^T G. The layer draws G, nothing else of W.
+
+    *What stays hidden.* With P = I - Q Q^T, W = (W Q) Q^T + W P, and for each row w the
+    Gaussian vectors Q^T w and P w are uncorrelated (Q^T P = 0), hence independent. The
+    forward output depends on W only through W Q = G^T, and everything downstream
+    (later layers, the backpropagated delta = df/dz of this layer's output) depends
+    only on z and the other layers' parameters. So W P is independent of (h, G, delta),
+    and given all of them it has the law of W~ P, W~ a fresh standard normal copy of W.
+
+    *Backward.* delta W = (delta G^T) Q^T + delta W~ P in law. canonical_qr(delta^T)
+    gives delta^T = Q_d R_d (Q_d of size n_out x r_d, a function of delta), so
+    delta W~ = R_d^T (Q_d^T W~), and Q_d^T W~ (r_d x k) is standard normal and
+    independent of delta (each column of W~ is N(0, I_{n_out})). The layer therefore
+    draws G' (r_d x k) fresh and uses R_d^T G' P for delta W~ P.
+
+    *Jointly.* The draws happen in a fixed order: G (and the bias) of layers 0 .. L-1
+    forward, then G' of layers L-1 .. 1 backward. Each one, given everything computed
+    before it, is standard normal and independent of it, exactly as the quantity it
+    stands for is in the true network (above; the W~ of different layers are
+    independent because the W are). By the chain rule for conditional laws, the
+    sequence of simulated quantities (h, z, delta and delta W of every layer, hence the
+    kernels) has the joint law of the true network's.
+
+    Cost per layer: O((k + n_out) N^2) for the two factorizations and O(N r (k + n_out))
+    for the products, O(L n N^2) for the network.
+
+    Dropped columns (see :func:`canonical_qr`) change h^T or delta^T by at most
+    ``DEPENDENCE_TOL`` of a column's norm, hence z and delta W by as much relative.
+    """
 
     rng: np.random.Generator
     n_out: int
@@ -182,21 +278,21 @@ class _ConditionalLayer:
     projected: np.ndarray | None = None
 
     def forward(self, h: np.ndarray) -> np.ndarray:
-        q, r = orthonormal_basis(h)                              # h^T = Q R, Q orthonormal (k x r)
-        self.basis = q
-        self.projected = self.rng.standard_normal((q.shape[1], self.n_out))   # Q^T W^T
-        z = self.scale * (r.T @ self.projected)                  # h W^T = R^T (Q^T W^T)
+        f = canonical_qr(h.T)                                    # h^T = Q R
+        self.basis = f.q
+        self.projected = self.rng.standard_normal((f.q.shape[1], self.n_out))   # G = Q^T W^T
+        z = self.scale * (f.r.T @ self.projected)                # h W^T = R^T G
         if self.bias_scale:
             z = z + self.bias_scale * self.rng.standard_normal(self.n_out)
         return z
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
         q, g = self.basis, self.projected
-        lam, vec = np.linalg.eigh(delta @ delta.T)               # delta delta^T = F F^T
-        factor = vec * np.sqrt(np.maximum(lam, 0.0))
-        fresh = factor @ self.rng.standard_normal((len(lam), q.shape[0]))  # ~ delta W~, W~ fresh
-        fresh -= (fresh @ q) @ q.T                               # ... times (I - Q Q^T)
-        return self.scale * ((delta @ g.T) @ q.T + fresh)
+        if q is None or g is None:
+            raise RuntimeError("backward before forward")
+        r_d = canonical_qr(delta.T).r                            # delta^T = Q_d R_d
+        fresh = r_d.T @ self.rng.standard_normal((len(r_d), q.shape[0]))   # ~ delta W~
+        return self.scale * ((delta @ g.T - fresh @ q) @ q.T + fresh)      # delta G^T Q^T + fresh P
 
 
 def _backprop(X: np.ndarray, layers: Sequence[_Layer]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
