@@ -20,7 +20,7 @@ from verify.asymptotic_route import (
 )
 from verify.balls import Ball
 from verify.derive.abel import arb_abel
-from verify.derive.bounds import _defects, remainder_bounds
+from verify.derive.bounds import _defects, bounds_precision, circle_bounds, remainder_bounds
 from verify.errors import InputError
 from verify.layer_schedule import LayerSchedule
 from verify.recursion_certified import PairCorrelation, certified_pair_sweep
@@ -122,3 +122,14 @@ def test_remainder_bounds_hold_on_the_real_axis() -> None:
             bound_b = arb(rb.circle.m_b) * (arb(s) / CIRCLE_RADIUS) ** order
             assert abs(d_a).upper() <= bound_a and abs(d_b).upper() <= bound_b
             assert h_val.real > rb.alpha_min
+
+
+def test_bounds_precision_keeps_the_circle_maxima_tight() -> None:
+    """At order 104 (200 digits) 128 bits inflate max|delta_A| ~1e30-fold; bounds_precision does not."""
+    order = series_order(200)
+    bits = bounds_precision(order)
+    tight = circle_bounds(order, CIRCLE_RADIUS, 64, bits)
+    finer = circle_bounds(order, CIRCLE_RADIUS, 64, 2 * bits)
+    coarse = circle_bounds(order, CIRCLE_RADIUS, 64, 128)
+    assert tight.m_a <= finer.m_a * arb(1.01) and tight.m_b <= finer.m_b * arb(1.01)
+    assert coarse.m_a > finer.m_a * arb(10) ** 6

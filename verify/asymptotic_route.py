@@ -44,7 +44,7 @@ from .correlation_map import gap_map_arb
 from .dataset import Dataset
 from .derive.abel import AbelCoefficients, arb_abel, eval_a, eval_a_prime, eval_b
 from .derive.bounds import RemainderBounds, remainder_bounds
-from .errors import InputError
+from .errors import BoundNotProven, InputError, PrecisionNotReached, PrecisionTooLow
 from .layer_schedule import LayerSchedule
 from .precision import bits_for_digits, run_to_digits
 from .recursion_certified import PairCorrelation, certified_pair_sweep
@@ -52,6 +52,8 @@ from .recursion_certified import PairCorrelation, certified_pair_sweep
 GUARANTEE = "certified enclosure (asymptotic route: Abel series with proven truncation bounds)"
 CIRCLE_RADIUS = 0.7
 CIRCLE_BOXES = 512
+MIN_SWITCH_POINT = 1e-6          # s0 below this would need ~7e6 layers of direct iteration
+MAX_SERIES_DIGITS = 1000         # the series' coefficients cost ~digits^3: ~80 s at 1000 digits, ~25 min at 2000
 
 
 def series_order(digits: int) -> int:
@@ -59,32 +61,54 @@ def series_order(digits: int) -> int:
     return max(24, digits // 2 + 4)
 
 
+def check_series_digits(digits: int, what: str) -> None:
+    """Refuse (PrecisionNotReached, exit code 3) a request beyond MAX_SERIES_DIGITS digits.
+
+    Measured on one core for one pair at depth 10^6: 400 digits 2 s, 600 digits 7 s,
+    800 digits 23 s, 1000 digits 80 s: the coefficients of order digits/2, computed at
+    about 3.3 * digits bits, cost ~digits^3 multiplications of growing size.
+    """
+    if digits > MAX_SERIES_DIGITS:
+        raise PrecisionNotReached(
+            digits, 0, what,
+            f"the asymptotic route certifies at most {MAX_SERIES_DIGITS} digits (its cost grows like "
+            "digits^3); ask for fewer digits, or use --route certified-direct (its time grows with the depth)")
+
+
 @lru_cache(maxsize=32)
 def switch_point(digits: int) -> float:
     """s0: the route switches from iteration to series once sqrt(1 - rho) <= s0.
 
     Chosen so that each proven truncation bound is below 10^-(digits + 8) relative
-    to the quantity it perturbs (checked again, rigorously, by the enclosures).
+    to the quantity it perturbs (checked again, rigorously, by the enclosures). The
+    comparison is in Arb: 10^-(digits + 8) underflows float64 beyond 300 digits.
+    Raises :class:`PrecisionNotReached` if no s0 >= MIN_SWITCH_POINT works.
     """
     order = series_order(digits)
-    target = 10.0 ** (-(digits + 8))
     s0 = 0.2
-    while s0 > 1e-6:
+    while s0 >= MIN_SWITCH_POINT:
         try:
             rb = remainder_bounds(order, s0, CIRCLE_RADIUS, CIRCLE_BOXES)
-        except ArithmeticError:
+        except BoundNotProven:
             s0 *= 0.8
             continue
-        with ctx.workprec(64):
-            w0 = arb(1 / s0)
-            rel_a = rb.abel_error(w0) / (3 * w0)
-            rel_b = (rb.b_sum_error(w0) + rb.phi_sum_error(w0)) / (w0 ** 4)
-            rel_d = rb.abel_derivative_error(w0) / 3
-            if max(float(rel_a.upper().mid()), float(rel_b.upper().mid()),
-                   float(rel_d.upper().mid())) < target:
-                return s0
+        if _truncation_small(rb, s0, digits):
+            return s0
         s0 *= 0.8
-    raise ArithmeticError("no switch point found")
+    raise PrecisionNotReached(digits, 0, "asymptotic route",
+                              f"no switch point s0 >= {MIN_SWITCH_POINT} makes the series' proven "
+                              f"truncation bounds small enough at order {order}")
+
+
+def _truncation_small(rb: RemainderBounds, s0: float, digits: int) -> bool:
+    """Whether every truncation bound at w = 1/s0 is below 10^-(digits + 8) in relative terms."""
+    with ctx.workprec(64):
+        w0 = 1 / arb(s0)
+        target = arb(10) ** (-(digits + 8))
+        rel_a = rb.abel_error(w0) / (3 * w0)
+        rel_b = (rb.b_sum_error(w0) + rb.phi_sum_error(w0)) / (w0 ** 4)
+        rel_d = rb.abel_derivative_error(w0) / 3
+        return all(rel.upper() < target for rel in (rel_a, rel_b, rel_d))
 
 
 def _first_layer_below(pair: PairCorrelation, gap2: float, start_scale) -> int:
@@ -99,7 +123,14 @@ def _first_layer_below(pair: PairCorrelation, gap2: float, start_scale) -> int:
 
 
 def _enclose_w(co: AbelCoefficients, target: arb, err: arb, w_floor: arb, bits: int) -> arb:
-    """Certified enclosure of the w with A(w) in ``target`` (|A - A_N| <= err, A nondecreasing)."""
+    """Certified enclosure of the w >= w_floor with A(w) in ``target``.
+
+    Uses |A - A_N| <= err on [w_floor, oo) and that the exact A is nondecreasing there
+    (proven from the hypotheses checked by :func:`~verify.derive.bounds.remainder_bounds`,
+    docs/rigour.md section 3): if A(w_lo) < A(w) < A(w_hi) then w_lo < w < w_hi. A
+    bracket end is tested only where the error bound holds (w definitely above
+    w_floor); otherwise the floor itself, a lower bound of the true w, is used.
+    """
     a_m = arb(1) / co.alpha
     t = target.mid()
     w = (t + arb(1.5) * (t / a_m).log()) / a_m             # leading-order guess
@@ -114,13 +145,14 @@ def _enclose_w(co: AbelCoefficients, target: arb, err: arb, w_floor: arb, bits: 
     width = (target.rad() + err.upper()) / a_m * 4 + abs(w) * arb(2) ** (-bits + 4)
     for _ in range(60):
         w_lo, w_hi = arb((w - width).mid()), arb((w + width).mid())
-        lo_ok = w_lo <= w_floor or (eval_a(co, w_lo) + err).upper() < lo_need
-        hi_ok = (eval_a(co, w_hi) - err).lower() > hi_need
+        at_floor = not w_lo > w_floor
+        lo_ok = at_floor or (eval_a(co, w_lo) + err).upper() < lo_need
+        hi_ok = w_hi > w_floor and (eval_a(co, w_hi) - err).lower() > hi_need
         if lo_ok and hi_ok:
-            low = w_floor if w_lo <= w_floor else w_lo
+            low = w_floor if at_floor else w_lo
             return low.union(w_hi)
         width = width * 4
-    raise ArithmeticError("could not bracket the Abel inverse")
+    raise PrecisionTooLow("could not bracket the Abel inverse")
 
 
 def _series_step(co: AbelCoefficients, rb: RemainderBounds, e_n: arb, f_n: arb | None,
@@ -144,19 +176,23 @@ def _series_step(co: AbelCoefficients, rb: RemainderBounds, e_n: arb, f_n: arb |
     return e_l, f_l
 
 
+def _switch_layer(pair: PairCorrelation, depths: Sequence[int], kernel: str, bits: int, s0: float,
+                  schedule: LayerSchedule) -> tuple[int, dict[int, tuple[Ball, Ball | None]]]:
+    """The switch layer n (certified 1 - rho^(n) <= s0^2) and the direct balls at n and every depth <= n."""
+    n = _first_layer_below(pair, 0.8 * s0 * s0, schedule.first_layer_scale)
+    while True:
+        low = sorted({d for d in depths if d <= n} | {n})
+        direct = certified_pair_sweep(pair, low, kernel, bits, schedule)
+        if direct[-1][0].to_arb().upper() <= arb(s0) * arb(s0):      # w_n >= 1/s0
+            return n, dict(zip(low, direct, strict=True))
+        n += max(1, n // 8)
+
+
 def _sweep_at(pair: PairCorrelation, depths: Sequence[int], kernel: str, bits: int,
               order: int, s0: float, schedule: LayerSchedule) -> list[tuple[Ball, Ball | None]]:
     want_ntk = kernel == "ntk"
-    n = _first_layer_below(pair, 0.8 * s0 * s0, schedule.first_layer_scale)
-    low = sorted({d for d in depths if d <= n} | {n})
-    while True:
-        direct = certified_pair_sweep(pair, low, kernel, bits, schedule)
-        e_n_ball, f_n_ball = direct[-1]
-        if e_n_ball.to_arb().upper() <= arb(s0) * arb(s0):      # exact square: w_n >= 1/s0
-            break
-        n += max(1, n // 8)
-        low = sorted({d for d in depths if d <= n} | {n})
-    by_depth = dict(zip(low, direct, strict=True))
+    n, by_depth = _switch_layer(pair, depths, kernel, bits, s0, schedule)
+    e_n_ball, f_n_ball = by_depth[n]
     if e_n_ball.man == 0 and e_n_ball.rad_man == 0:       # identical points: rho = ThetaBar = 1
         exact = (Ball.exact(0), Ball.exact(0) if want_ntk else None)
         return [by_depth.get(d, exact) for d in depths]
@@ -165,7 +201,7 @@ def _sweep_at(pair: PairCorrelation, depths: Sequence[int], kernel: str, bits: i
     with ctx.workprec(bits):
         co = arb_abel(order, bits)
         e_n = e_n_ball.to_arb()
-        f_n = f_n_ball.to_arb() if want_ntk else None
+        f_n = f_n_ball.to_arb() if f_n_ball is not None else None
         for d in depths:
             if d in by_depth:
                 out.append(by_depth[d])
@@ -196,6 +232,7 @@ def asymptotic_pair_sweep(
     targets = sorted(set(int(d) for d in depths))
     if not targets or targets[0] < 1:
         raise InputError("depths must be integers >= 1")
+    check_series_digits(digits, f"{kernel} entry (asymptotic route)")
     order = series_order(digits)
     s0 = switch_point(digits)
     start = bits_for_digits(digits) + 40
@@ -226,7 +263,7 @@ def asymptotic_gap_matrices(data: Dataset, depths: Sequence[int], kernel: str, d
     results, bits = {}, 0
     for pair in sorted(set(keys.values()), key=lambda p: (p.sign, p.t)):
         out, used, _ = asymptotic_pair_sweep(pair, depths, kernel, digits, sched)
-        results[pair] = [f if kernel == "ntk" else e for e, f in out]
+        results[pair] = [e if f is None else f for e, f in out]      # f is None exactly for the NNGP
         bits = max(bits, used)
     zero = Ball.exact(0)
     mats = []
@@ -245,17 +282,16 @@ def abel_constants(pair: PairCorrelation, digits: int = 30) -> tuple[arb, arb, i
     ``K = lim_L (T_L A'(rho^(L)) - B_N(w_L))`` (see :mod:`verify.derive.asymptotics`).
     Also returns the layer n at which the series took over.
     """
+    check_series_digits(digits, "Abel constants")
     order = series_order(digits)
     s0 = switch_point(digits)
     bits = bits_for_digits(digits) + 40
-    sched = LayerSchedule(1, 0, 2)
-    n = _first_layer_below(pair, 0.8 * s0 * s0, sched.first_layer_scale)
-    e_ball, f_ball = certified_pair_sweep(pair, [n], "ntk", bits, sched)[0]
+    n, by_depth = _switch_layer(pair, [], "ntk", bits, s0, LayerSchedule(Fraction(1), Fraction(0), 2))
+    e_ball, f_ball = by_depth[n]
+    assert f_ball is not None
     rb = remainder_bounds(order, s0, CIRCLE_RADIUS, CIRCLE_BOXES)
     with ctx.workprec(bits):
         w_n = 1 / e_ball.to_arb().sqrt()
-        if not w_n >= 1 / arb(s0):
-            raise ArithmeticError("switch layer not reached")
         co = arb_abel(order, bits)
         tau = eval_a(co, w_n) - n + arb(0, rb.abel_error(w_n).upper())
         d_err = arb(0, rb.abel_derivative_error(w_n).upper())

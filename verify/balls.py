@@ -33,6 +33,9 @@ from fractions import Fraction
 
 import mpmath
 from flint import arb
+from mpmath.libmp import from_man_exp
+
+from .errors import PrecisionTooLow
 
 
 def _dyadic(man: int, exp: int) -> Fraction:
@@ -51,8 +54,8 @@ class Ball:
     @classmethod
     def from_arb(cls, x: arb) -> Ball:
         """Exact copy of an Arb ball (midpoint and radius upper bound)."""
-        if not x.is_finite():
-            raise ArithmeticError(f"non-finite ball {x}")
+        if not x.is_finite():                     # the working precision lost every digit
+            raise PrecisionTooLow(f"non-finite ball {x}")
         m, e = x.mid().man_exp()
         r, re = x.rad().upper().man_exp()
         return cls(int(m), int(e), int(r), int(re))
@@ -82,11 +85,22 @@ class Ball:
         return _dyadic(self.rad_man, self.rad_exp)
 
     def mid_mpf(self) -> mpmath.mpf:
-        """The midpoint as an exact mpmath number (no rounding)."""
-        return mpmath.mpf((self.man, self.exp)) if self.man else mpmath.mpf(0)
+        """The midpoint as an exact mpmath number, whatever ``mpmath.mp.prec`` is.
+
+        ``mpmath.mpf((man, exp))`` would round to the ambient precision; the value is
+        built by ``from_man_exp`` with ``prec=0`` (normalization without rounding) and
+        wrapped by ``make_mpf``, which does not round either. Arithmetic on it rounds
+        as usual.
+
+        >>> with mpmath.workprec(53):
+        ...     Ball(2**100 + 1, -100, 0, 0).mid_mpf() - 1 == mpmath.mpf(2) ** -100
+        True
+        """
+        return _exact_mpf(self.man, self.exp)
 
     def rad_mpf(self) -> mpmath.mpf:
-        return mpmath.mpf((self.rad_man, self.rad_exp)) if self.rad_man else mpmath.mpf(0)
+        """The radius as an exact mpmath number (no rounding, as :meth:`mid_mpf`)."""
+        return _exact_mpf(self.rad_man, self.rad_exp)
 
     def __float__(self) -> float:
         return float(self.mid_fraction)
@@ -131,6 +145,11 @@ class Ball:
                                strip_zeros=False)
         rounding = abs(Fraction(text) - mid)
         return {"mid": text, "rad": decimal_upper(self.rad_fraction + rounding)}
+
+
+def _exact_mpf(man: int, exp: int) -> mpmath.mpf:
+    """``man * 2^exp`` as an mpf carrying every bit of ``man`` (never rounded)."""
+    return mpmath.mp.make_mpf(from_man_exp(int(man), int(exp)))
 
 
 def decimal_upper(value: Fraction, sig: int = 3) -> str:

@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable
 from typing import TypeVar
 
-from .errors import InputError, PrecisionNotReached
+from .errors import InputError, PrecisionNotReached, PrecisionTooLow
 
 T = TypeVar("T")
 
@@ -53,12 +53,18 @@ def run_to_digits(
 
     The precision starts at ``start_bits`` and doubles. Returns the result and the
     working precision that met the request; raises :class:`PrecisionNotReached`
-    past ``max_bits`` (never pads digits).
+    past ``max_bits`` (never pads digits). ``compute`` may raise
+    :class:`~verify.errors.PrecisionTooLow` to ask for more bits; every other
+    exception propagates at once (it is a bug or bad input, not a precision issue).
     """
     bits = max(32, int(start_bits))
     while True:
-        result = compute(bits)
-        if accurate(result):
+        try:
+            result = compute(bits)
+            done = accurate(result)
+        except PrecisionTooLow:
+            done = False
+        if done:
             return result, bits
         if bits >= max_bits:
             raise PrecisionNotReached(digits if digits is not None else -1, max_bits, what)

@@ -79,7 +79,8 @@ def abel_coefficients(kappa: Any, one: Any, order: int) -> AbelCoefficients:
     a1 = one / alpha
     b = -a1 * beta / alpha
     logs = ser_log(sig, n_terms)
-    inv_powers = ser_powers(ser_pow(sig, -1, 1, n_terms), order, n_terms)   # sigma^-k
+    # sigma^-k, to n_terms - k terms: it only ever multiplies s^k (s^k -> s^k sigma^-k)
+    inv_powers = ser_powers(ser_pow(sig, -1, 1, n_terms), order, n_terms, shifted=True)
 
     # A: coefficient of s^m in a1 (sigma-1)/s + b log sigma + sum c_k s^k (sigma^-k - 1) = 1
     c: list[Any] = []

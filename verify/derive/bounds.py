@@ -10,11 +10,16 @@ are analytic on the closed disk ``|s| <= r`` once ``|kappa s q(s^2)| < 1`` there
 ``1 - kappa s q`` has positive real part and every principal branch used is
 analytic; ``q`` converges for ``|s| < sqrt(2)``). Their maxima on the circle
 ``|s| = r`` are enclosed by covering it with Arb boxes (``q`` is summed with the
-proven tail bound ``|q_k| <= 2^(1-k)``); real coefficients give the symmetry
-``F(conj s) = conj F(s)``, so the upper half circle suffices. The maximum principle
-applied to ``F(s)/s^m`` then gives ``|F(s)| <= M (|s|/r)^m`` for ``|s| <= r``, and
-Cauchy's estimate bounds derivatives. Everything here is an upper bound computed
-with outward rounding.
+tail bound ``|q_k| <= 2^(1-k)``, proven for every k from the closed form
+``q_k = 2 binom(2k, k) / (8^k (2k + 1)(2k + 3))``, see :func:`q_coefficient` and
+docs/rigour.md); real coefficients give the symmetry ``F(conj s) = conj F(s)``, so
+the upper half circle suffices. The maximum principle applied to ``F(s)/s^m`` then
+gives ``|F(s)| <= M (|s|/r)^m`` for ``|s| <= r``, and Cauchy's estimate bounds
+derivatives. Everything here is an upper bound computed with outward rounding.
+
+The coefficients behind the bounds are computed at :func:`bounds_precision` bits:
+their recurrences cancel about 2.3 bits per order, so a fixed precision would
+inflate the bounds (still valid, but useless) once the order grows with the digits.
 
 >>> cb = circle_bounds(12, 0.5, 64, 96)
 >>> cb.analytic, cb.m_a < 1
@@ -25,40 +30,100 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 
 from flint import acb, arb, ctx
 
+from ..errors import BoundNotProven
 from .abel import AbelCoefficients, _horner, arb_abel
 from .expansions import q_coeffs
 
 Q_TERMS = 48
+COEFFICIENT_BITS = 64          # relative accuracy asked of every coefficient behind the bounds
+
+
+def q_coefficient(k: int) -> Fraction:
+    """The closed form ``q_k = 2 binom(2k, k) / (8^k (2k + 1)(2k + 3))`` (exact).
+
+    Hence ``0 < q_k <= 2^(1-k) / ((2k + 1)(2k + 3)) <= 2^(1-k)`` for every k, since
+    ``binom(2k, k) <= 4^k`` (proof of the closed form: docs/rigour.md, section 2).
+
+    >>> [q_coefficient(k) for k in range(3)]
+    [Fraction(2, 3), Fraction(1, 30), Fraction(3, 560)]
+    """
+    return Fraction(2 * math.comb(2 * k, k), 8**k * (2 * k + 1) * (2 * k + 3))
+
+
+@lru_cache(maxsize=4)
+def checked_q_coeffs(n: int) -> tuple[Fraction, ...]:
+    """``q_0 .. q_(n-1)`` from :mod:`.expansions`, checked equal to the proven closed form.
+
+    The tail bound used beyond them is proven for the closed form; this check ties it
+    to the coefficients actually summed (any disagreement is a bug: AssertionError).
+    """
+    coeffs = tuple(q_coeffs(n))
+    for k, qk in enumerate(coeffs):
+        if qk != q_coefficient(k):
+            raise AssertionError(f"q_{k} = {qk} differs from its closed form {q_coefficient(k)}")
+    return coeffs
+
+
+def _coefficients_accurate(co: AbelCoefficients) -> bool:
+    """Whether every series coefficient is known to COEFFICIENT_BITS relative bits."""
+    for x in (*co.c, *co.d, co.dlog, *co.e):
+        rad = x.rad()
+        if rad != 0 and not rad * 2**COEFFICIENT_BITS <= abs(x.mid()):
+            return False
+    return True
+
+
+@lru_cache(maxsize=16)
+def bounds_precision(order: int) -> int:
+    """Bits at which the coefficients behind the bounds keep COEFFICIENT_BITS relative bits.
+
+    Starts from 128 + 3 * order (the recurrences lose about 2.3 bits per order) and
+    doubles, at most four times, until :func:`_coefficients_accurate` holds. The bounds
+    are rigorous at any precision; this only keeps them tight.
+    """
+    bits = 64 * math.ceil((128 + 3 * order) / 64)
+    for _ in range(4):
+        if _coefficients_accurate(arb_abel(order, bits)):
+            break
+        bits *= 2
+    return bits
 
 
 @dataclass(frozen=True)
 class CircleBounds:
-    """Upper bounds of |F| on the circle |s| = r for the defects (see module docstring)."""
+    """Upper bounds of |F| on the circle |s| = r for the defects (see module docstring).
+
+    The bounds are exact Arb numbers (zero radius, rounded up), so no size overflows.
+    """
 
     order: int
     r: float
-    m_a: float        # max |delta_A|
-    m_b: float        # max |delta_B|
-    m_h: float        # max |H|
-    m_h1: float       # max |H - alpha - beta s|
-    max_kq: float     # max |kappa s q(s^2)| (< 1 proves analyticity on the disk)
+    m_a: arb          # max |delta_A|
+    m_b: arb          # max |delta_B|
+    m_h: arb          # max |H|
+    m_h1: arb         # max |H - alpha - beta s|
+    max_kq: arb       # max |kappa s q(s^2)| (< 1 proves analyticity on the disk)
 
     @property
     def analytic(self) -> bool:
-        return self.max_kq < 1
+        return bool(self.max_kq < 1)
 
 
 def _q_acb(x: acb) -> acb:
-    """Enclosure of q(x) for complex |x| < 2: Q_TERMS terms plus the proven tail bound."""
-    coeffs = [arb(c.numerator) / c.denominator for c in q_coeffs(Q_TERMS)]
+    """Enclosure of q(x) for complex |x| < 2: Q_TERMS terms plus the proven tail bound.
+
+    ``sum_{k >= Q} |q_k| |x|^k <= sum_{k >= Q} 2^(1-k) |x|^k = 2 (|x|/2)^Q / (1 - |x|/2)``.
+    """
+    coeffs = [arb(c.numerator) / c.denominator for c in checked_q_coeffs(Q_TERMS)]
     val = _horner(coeffs, x)
     ax = abs(x).upper() / 2
     if not ax < 1:
-        raise ArithmeticError("q evaluated outside its disk of convergence")
+        raise ValueError("q evaluated outside its disk of convergence (|s| must stay below 1.4)")
     tail = 2 * ax ** Q_TERMS / (1 - ax)
     return val + acb(arb(0, tail.upper()), arb(0, tail.upper()))
 
@@ -94,11 +159,15 @@ def _defects(co: AbelCoefficients, s: acb) -> tuple[acb, acb, acb, acb, acb]:
 
 
 @lru_cache(maxsize=16)
-def circle_bounds(order: int, r: float, boxes: int, prec: int = 128) -> CircleBounds:
-    """Certified upper bounds of the defects on |s| = r (``boxes`` boxes on the upper half)."""
+def circle_bounds(order: int, r: float, boxes: int, prec: int | None = None) -> CircleBounds:
+    """Certified upper bounds of the defects on |s| = r (``boxes`` boxes on the upper half).
+
+    ``prec`` defaults to :func:`bounds_precision` of the order.
+    """
+    prec = prec or bounds_precision(order)
     co = arb_abel(order, prec)
-    maxima = [0.0] * 5
     with ctx.workprec(prec):
+        maxima = [arb(0)] * 5
         r_arb = arb(r)
         half = arb.pi() / (2 * boxes)
         for j in range(boxes):
@@ -107,15 +176,9 @@ def circle_bounds(order: int, r: float, boxes: int, prec: int = 128) -> CircleBo
             for i, v in enumerate(vals):
                 up = abs(v).upper()
                 if not up.is_finite():
-                    raise ArithmeticError("defect bound is not finite; use more boxes")
-                maxima[i] = max(maxima[i], _float_up(up))
+                    raise BoundNotProven("defect bound is not finite; use more boxes or a smaller radius")
+                maxima[i] = maxima[i].max(up)
     return CircleBounds(order, r, *maxima)
-
-
-def _float_up(x: arb) -> float:
-    """A float >= the arb upper bound ``x`` (rounded up)."""
-    f = float(x.upper().mid())
-    return math.nextafter(f, math.inf) if f >= 0 else f
 
 
 @dataclass(frozen=True)
@@ -123,18 +186,21 @@ class RemainderBounds:
     """Certified constants for the truncated series on 0 < s <= s0 (w >= 1/s0).
 
     ``alpha_min``: G(w) - w >= alpha_min; ``d_max``: every dW_m/dw <= d_max along orbits.
-    Error functions (all upper bounds, arguments w >= 1/s0):
+    Error functions (all upper bounds, arguments w >= 1/s0, each decreasing in w):
 
     * ``abel_error(w)``: |A(w) - A_N(w)|
     * ``abel_derivative_error(w)``: |A'(w) - A_N'(w)| (d/dw)
     * ``b_sum_error(w)``: |sum_{k>=0} delta_B(W_k)| along the orbit of w
     * ``phi_sum_error(w)``: |sum_{k>=1} (phi(W_k) - phi_N(W_k))|
+
+    Constructing it (:func:`remainder_bounds`) also checks the hypotheses under which
+    the exact Abel function A is nondecreasing on [1/s0, oo) (docs/rigour.md, section 3).
     """
 
     circle: CircleBounds
     s0: float
-    alpha_min: float
-    d_max: float
+    alpha_min: arb
+    d_max: arb
 
     def _tail(self, w: arb, p: int) -> arb:
         """Upper bound of sum_{m>=0} W_m^-p, W_m >= w + m alpha_min."""
@@ -169,32 +235,50 @@ class RemainderBounds:
         return self._derivative_constant() * (first + second) / 2
 
 
+def check_truncation_increasing(co: AbelCoefficients, s0: float) -> None:
+    """Prove dA_N/dw = a1 + b s - sum k c_k s^(k+1) > 0 for all s in [0, s0], or raise BoundNotProven.
+
+    Evaluated on the single ball [0, s0] (call inside the coefficients' precision).
+    """
+    s_ball = arb(s0 / 2, s0 / 2)
+    weighted = [-k * ck for k, ck in enumerate(co.c, start=1)]
+    a_prime = co.a1 + co.b * s_ball + _horner(weighted, s_ball) * s_ball * s_ball
+    if not a_prime > 0:
+        raise BoundNotProven(f"monotonicity of A_N on (0, {s0}] not proven")
+
+
+def check_map_increasing(alpha_min: arb, lip: arb, s0: float) -> None:
+    """Prove G(w) - w >= alpha_min > 0 and G'(w) >= 1 - s0^2 lip > 0 on w >= 1/s0, or raise BoundNotProven.
+
+    ``lip`` bounds |H'(s)| on [0, s0] (Cauchy: max|H| / (r - s0)), and
+    G'(w) - 1 = -s^2 H'(s); so G maps [1/s0, oo) into itself, increasingly.
+    """
+    ss = arb(s0)
+    if not (alpha_min > 0 and ss * ss * lip < 1):
+        raise BoundNotProven(f"s0 = {s0} too large for the remainder bounds")
+
+
 @lru_cache(maxsize=32)
 def remainder_bounds(order: int, s0: float, r: float = 0.5, boxes: int = 256,
-                     prec: int = 128) -> RemainderBounds:
-    """Certified constants of :class:`RemainderBounds`, or ArithmeticError if s0 is too large."""
+                     prec: int | None = None) -> RemainderBounds:
+    """Certified constants of :class:`RemainderBounds`, or BoundNotProven if s0 is too large.
+
+    Checks the two hypotheses of the monotonicity lemma for the exact A
+    (:func:`check_truncation_increasing`, :func:`check_map_increasing`).
+    """
+    prec = prec or bounds_precision(order)
     cb = circle_bounds(order, r, boxes, prec)
     if not cb.analytic:
-        raise ArithmeticError("analyticity on the disk |s| <= r not proven")
+        raise BoundNotProven("analyticity on the disk |s| <= r not proven")
     if not 0 < s0 < r:
         raise ValueError("need 0 < s0 < r")
     co = arb_abel(order, prec)
     with ctx.workprec(prec):
         rr, ss = arb(r), arb(s0)
-        alpha_min = co.alpha - arb(cb.m_h1) * (ss / rr) ** 2
-        lip = arb(cb.m_h) / (rr - ss)               # |G'(w) - 1| <= s^2 lip
-        if not (alpha_min > 0 and ss * ss * lip < 1):
-            raise ArithmeticError(f"s0 = {s0} too large for the remainder bounds")
+        # H(s) = alpha + beta s + (H - alpha - beta s) >= alpha - max(0, -beta) s0 - m_h1 (s0/r)^2 on [0, s0]
+        alpha_min = co.alpha - (-co.beta).max(arb(0)) * ss - cb.m_h1 * (ss / rr) ** 2
+        lip = cb.m_h / (rr - ss)               # |G'(w) - 1| <= s^2 lip
+        check_map_increasing(alpha_min, lip, s0)
         d_max = (lip * (ss * ss + ss / alpha_min)).exp()
-        # A_N increasing on (0, s0]: dA_N/dw = a1 + b s - sum k c_k s^(k+1) > 0 on the ball [0, s0]
-        s_ball = arb(s0 / 2, s0 / 2)
-        weighted = [-k * ck for k, ck in enumerate(co.c, start=1)]
-        a_prime = co.a1 + co.b * s_ball + _horner(weighted, s_ball) * s_ball * s_ball
-        if not a_prime > 0:
-            raise ArithmeticError("monotonicity of A_N not proven")
-        return RemainderBounds(cb, s0, _float_down(alpha_min), _float_up(d_max))
-
-
-def _float_down(x: arb) -> float:
-    f = float(x.lower().mid())
-    return math.nextafter(f, -math.inf)
+        check_truncation_increasing(co, s0)
+        return RemainderBounds(cb, s0, arb(alpha_min.lower()), arb(d_max.upper()))

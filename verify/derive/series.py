@@ -7,6 +7,11 @@ and by the leading coefficient, so with balls every output coefficient is an
 enclosure of the exact one. The same code therefore produces the symbolic
 derivations and the certified numeric coefficients.
 
+A term is skipped only when its coefficient is *exactly* zero (:func:`_is_zero`).
+For an Arb ball ``x != 0`` is true only when the ball excludes 0, so testing it
+would drop a ball that straddles 0 together with its radius, and the output would
+no longer enclose the exact coefficient.
+
 >>> from fractions import Fraction as Q
 >>> ser_pow([Q(1), Q(1)], -1, 2, 4)          # (1 + x)^(-1/2)
 [Fraction(1, 1), Fraction(-1, 2), Fraction(3, 8), Fraction(-5, 16)]
@@ -26,17 +31,32 @@ def _coef(f: Sequence[Any], k: int) -> Any:
     return f[k] if k < len(f) else None
 
 
+def _is_zero(x: Any) -> bool:
+    """Whether ``x`` is exactly zero (an Arb ball: midpoint 0 *and* radius 0).
+
+    ``==`` is exact for sympy and Fraction, and for Arb it is true only for two
+    exact, equal balls; a ball that merely contains 0 is not zero.
+
+    >>> from flint import arb
+    >>> _is_zero(arb(0)), _is_zero(arb(0, 1e-9)), _is_zero(arb(1e-9, 1e-9))
+    (True, False, False)
+    """
+    return bool(x == 0)
+
+
 def ser_mul(a: Sequence[Any], b: Sequence[Any], n: int) -> Series:
     """The product of two series, truncated to n terms."""
     zero = a[0] - a[0]
     out = [zero] * n
+    b_terms = [(j, bj) for j, bj in enumerate(b[:n]) if not _is_zero(bj)]
     for i in range(min(n, len(a))):
         ai = a[i]
-        if ai == 0:
+        if _is_zero(ai):
             continue
-        for j in range(min(n - i, len(b))):
-            if b[j] != 0:
-                out[i + j] = out[i + j] + ai * b[j]
+        for j, bj in b_terms:
+            if i + j >= n:
+                break
+            out[i + j] = out[i + j] + ai * bj
     return out
 
 
@@ -49,7 +69,7 @@ def ser_pow(f: Sequence[Any], num: int, den: int, n: int) -> Series:
         acc = one - one
         for k in range(1, m + 1):
             fk = _coef(f, k)
-            if fk is None or fk == 0:
+            if fk is None or _is_zero(fk):
                 continue
             weight = (num + den) * k - den * m          # ((a + 1) k - m) * den
             if weight:
@@ -67,17 +87,25 @@ def ser_log(f: Sequence[Any], n: int) -> Series:
         acc = zero
         for k in range(1, m):
             fk = _coef(f, m - k)
-            if fk is not None and fk != 0 and out[k] != 0:
+            if fk is not None and not _is_zero(fk) and not _is_zero(out[k]):
                 acc = acc + out[k] * fk * k
         fm = _coef(f, m)
         out[m] = (fm if fm is not None else zero) - acc / m
     return out
 
 
-def ser_powers(f: Sequence[Any], top: int, n: int) -> list[Series]:
-    """``[f^0, f^1, ..., f^top]`` truncated to n terms (f^0 is the series 1)."""
+def ser_powers(f: Sequence[Any], top: int, n: int, shifted: bool = False) -> list[Series]:
+    """``[f^0, f^1, ..., f^top]`` truncated to n terms (f^0 is the series 1).
+
+    With ``shifted``, ``f^j`` is truncated to ``n - j`` terms instead: all that
+    ``x^j f(x)^j`` needs to n terms (composition with ``x f(x)``), at a third of the cost.
+
+    >>> from fractions import Fraction as Q
+    >>> ser_powers([Q(1), Q(1)], 2, 3, shifted=True)[2]      # (1 + x)^2 to 1 term
+    [Fraction(1, 1)]
+    """
     one = f[0]
     out = [[one] + [one - one] * (n - 1)]
-    for _ in range(top):
-        out.append(ser_mul(out[-1], f, n))
+    for j in range(1, top + 1):
+        out.append(ser_mul(out[-1], f, n - j if shifted else n))
     return out
