@@ -37,24 +37,29 @@ def check_by_id(check_id: str) -> CheckSpec:
     raise KeyError(check_id)
 
 
-__all__ = ["CheckContext", "CheckResult", "CheckSpec", "Verdict", "all_checks", "check_by_id", "run_checks"]
+__all__ = ["CheckContext", "CheckResult", "CheckSpec", "Verdict", "all_checks", "check_by_id", "progress_line",
+           "progress_mode", "run_checks"]
 
 
 def run_checks(ctx: CheckContext, ids: list[str] | None = None) -> list[CheckResult]:
-    """Evaluate the checks (all, or those in ``ids``) for each of their kernels, with a progress bar.
+    """Evaluate the checks (all, or those in ``ids``) for each of their kernels, showing progress per check.
+
+    Progress follows ``ctx.progress`` (None: by the terminal): on a terminal one bar that
+    advances one check at a time; in a log one line per finished check; nothing with False.
+    The engine's inner bars (pairs, depths) are silenced inside the checks.
 
     A check that raises is reported with the verdict ``error`` (and the exception in its
     certificate), never hidden; the user's own mistakes still stop the run: an
     :class:`~verify.errors.InputError` (exit 2) or :class:`~verify.errors.PrecisionNotReached`
     (exit 3) propagates.
     """
+    import dataclasses
     import sys
     import time
 
     from tqdm import tqdm
 
     from verify.errors import InputError, PrecisionNotReached
-    from verify.parallel import show_progress
 
     specs = all_checks()
     if ids:
@@ -64,15 +69,36 @@ def run_checks(ctx: CheckContext, ids: list[str] | None = None) -> list[CheckRes
             raise InputError(f"unknown check id(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         specs = [s for s in specs if s.id in ids]
     jobs = [(s, k) for s in specs for k in s.kernels]
+    mode = progress_mode(ctx.progress, sys.stderr.isatty())
+    quiet_ctx = dataclasses.replace(ctx, progress=False)       # shares extras (the Monte Carlo study cache)
     results = []
-    bar = tqdm(jobs, desc="checks", unit="check", file=sys.stderr, disable=not show_progress(ctx.progress))
-    for spec, kernel in bar:
+    bar = tqdm(jobs, desc="checks", unit="check", file=sys.stderr, disable=mode != "bar")
+    for n, (spec, kernel) in enumerate(bar, start=1):
         bar.set_postfix_str(f"{spec.id} {kernel or ''}")
         start = time.perf_counter()
         try:
-            results.append(spec.evaluate(ctx, kernel))
+            results.append(spec.evaluate(quiet_ctx, kernel))
         except (InputError, PrecisionNotReached):
             raise
         except Exception as exc:  # a failing check is reported as an error, not hidden
-            results.append(spec.crashed(ctx, kernel, exc, time.perf_counter() - start))
+            results.append(spec.crashed(quiet_ctx, kernel, exc, time.perf_counter() - start))
+        if mode == "lines":
+            print(progress_line(n, len(jobs), results[-1]), file=sys.stderr, flush=True)
     return results
+
+
+def progress_mode(requested: bool | None, terminal: bool) -> str:
+    """'bar', 'lines' or 'off': asked for (True: bar, False: off), else a bar on a terminal and lines in a log.
+
+    >>> progress_mode(None, False), progress_mode(None, True), progress_mode(False, True), progress_mode(True, False)
+    ('lines', 'bar', 'off', 'bar')
+    """
+    if requested is False:
+        return "off"
+    return "bar" if requested or terminal else "lines"
+
+
+def progress_line(n: int, total: int, result: CheckResult) -> str:
+    """One line for a log: 'ntk-verify: check 3/16 proposition-3 ntk: confirmed (5.21 s)'."""
+    kernel = f" {result.kernel}" if result.kernel else ""
+    return f"ntk-verify: check {n}/{total} {result.id}{kernel}: {result.verdict.value} ({result.seconds} s)"

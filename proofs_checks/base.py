@@ -12,6 +12,7 @@ as a bug (in the report, its counts and the exit code of ``report`` and ``check`
 
 from __future__ import annotations
 
+import math
 import time
 import traceback
 from collections.abc import Callable
@@ -30,14 +31,83 @@ class Verdict(StrEnum):
     ERROR = "error"                 # the check raised: no verdict on the claim, a bug to fix
 
 
+class BallCell(str):
+    """A table cell showing a certified ball: its display text (a ``str``) plus the enclosure itself.
+
+    The text rounds the midpoint to ``shown_digits`` significant digits and its ± includes that
+    rounding (still an enclosure); ``enclosure`` ({mid, rad} decimal strings) keeps the digits
+    that were certified, and goes to results.json. ``certified_digits`` is the relative accuracy
+    of the ball (None when the ball contains 0: then only its radius says what was certified).
+    """
+
+    enclosure: dict[str, str]
+    shown_digits: int
+    certified_digits: float | None
+
+    def __new__(cls, text: str, enclosure: dict[str, str], shown_digits: int,
+                certified_digits: float | None) -> BallCell:
+        cell = super().__new__(cls, text)
+        cell.enclosure, cell.shown_digits, cell.certified_digits = enclosure, shown_digits, certified_digits
+        return cell
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> BallCell:
+        return self                       # immutable
+
+    def to_json(self) -> dict[str, str]:
+        return {"text": str(self), **self.enclosure}
+
+
+def rounding_note(columns: list[str], rows: list[list[str]]) -> str:
+    """What a table's ball cells round, and how many digits each column had certified.
+
+    >>> cell = BallCell("0.25 ± 1.6e-14", {"mid": "0.25", "rad": "1e-31"}, 13, 30.2)
+    >>> rounding_note(["L", "value"], [["1", cell]])
+    "Cells 'mid ± rad' show 13 significant digits and their ± includes this rounding. Significant digits \
+certified (at least): value: 30. Full enclosures in results.json."
+    """
+    shown: set[int] = set()
+    certified = []
+    for i, name in enumerate(columns):
+        cells = [cell for row in rows if i < len(row) and isinstance(cell := row[i], BallCell)]
+        if not cells:
+            continue
+        shown |= {c.shown_digits for c in cells}
+        relative = [c.certified_digits for c in cells if c.certified_digits is not None]
+        absolute = [c.enclosure["rad"] for c in cells if c.certified_digits is None]
+        parts = [f"{math.floor(min(relative))}"] if relative else []
+        parts += [f"radius {max(absolute, key=float)} where the ball contains 0"] if absolute else []
+        certified.append(f"{name}: {' and '.join(parts)}")
+    if not certified:
+        return ""
+    digits = str(min(shown)) if len(shown) == 1 else f"{min(shown)} to {max(shown)}"
+    return (f"Cells 'mid ± rad' show {digits} significant digits and their ± includes this rounding. "
+            f"Significant digits certified (at least): {'; '.join(certified)}. Full enclosures in results.json.")
+
+
 @dataclass
 class Table:
-    """A table of evidence: every cell a string (decimals never pass through float64)."""
+    """A table of evidence: every cell a string (decimals never pass through float64).
+
+    Cells made by :func:`proofs_checks.common.ball_text` are :class:`BallCell` strings: the
+    note then says what the table rounds and what was certified, and results.json gets the
+    enclosure as a ``{text, mid, rad}`` object.
+    """
 
     title: str
     columns: list[str]
     rows: list[list[str]]
     note: str = ""
+
+    def __post_init__(self) -> None:
+        extra = rounding_note(self.columns, self.rows)
+        if extra and extra not in self.note:
+            sep = " " if not self.note or self.note.rstrip().endswith((".", ")")) else ". "
+            self.note = f"{self.note}{sep}{extra}".strip()
+
+
+def json_cell(cell: Any) -> Any:
+    """A table cell for results.json: a ball cell as its {text, mid, rad} object, anything else as is."""
+    return cell.to_json() if isinstance(cell, BallCell) else cell
 
 
 @dataclass
@@ -134,6 +204,8 @@ class CheckResult:
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["verdict"] = self.verdict.value
+        for table in out["evidence"]["tables"]:
+            table["rows"] = [[json_cell(c) for c in row] for row in table["rows"]]
         return out
 
 
@@ -151,6 +223,13 @@ class CheckSpec:
     run: Callable[..., tuple[list[Finding], Evidence, dict[str, Any]]]
     stated_claim: Any = None
     false_claim: Any = None
+    per_kernel: dict[str, dict[str, str]] = field(default_factory=dict)   # kernel -> {title, claim_text, ...}
+
+    def text_for(self, kernel: str | None) -> dict[str, str]:
+        """The declared texts (title, claim_text, claim_latex, hypotheses, method) as they read for ``kernel``."""
+        texts = {"title": self.title, "claim_text": self.claim_text, "claim_latex": self.claim_latex,
+                 "hypotheses": self.hypotheses, "method": self.method}
+        return {**texts, **self.per_kernel.get(kernel or "", {})}
 
     def evaluate(self, ctx: CheckContext, kernel: str | None, claim: Any = None) -> CheckResult:
         """Run the check for one kernel; ``claim`` defaults to the claim as the paper states it."""
@@ -158,24 +237,26 @@ class CheckSpec:
         start = time.perf_counter()
         findings, evidence, parameters = self.run(ctx, kernel, claim)
         verdict, certificate = decide(findings)
+        text = self.text_for(kernel)
         return CheckResult(
-            id=self.id, kernel=kernel, title=self.title,
-            claim=self.claim_text if claim is self.stated_claim else f"{self.claim_text} [variant: {claim}]",
-            claim_latex=self.claim_latex, hypotheses=self.hypotheses,
-            parameterization=ctx.param.describe(), method=self.method, parameters=parameters,
+            id=self.id, kernel=kernel, title=text["title"],
+            claim=text["claim_text"] if claim is self.stated_claim else f"{text['claim_text']} [variant: {claim}]",
+            claim_latex=text["claim_latex"], hypotheses=text["hypotheses"],
+            parameterization=ctx.param.describe(), method=text["method"], parameters=parameters,
             evidence=evidence, findings=findings, verdict=verdict, certificate=certificate,
             seconds=round(time.perf_counter() - start, 2),
         )
 
     def crashed(self, ctx: CheckContext, kernel: str | None, exc: Exception, seconds: float) -> CheckResult:
         """The result of a check that raised ``exc``: verdict ERROR, the exception in one line."""
-        text = exception_line(exc)
-        finding = Finding("the check raised an exception", None, text, "none")
+        line = exception_line(exc)
+        finding = Finding("the check raised an exception", None, line, "none")
+        text = self.text_for(kernel)
         return CheckResult(
-            id=self.id, kernel=kernel, title=self.title, claim=self.claim_text, claim_latex=self.claim_latex,
-            hypotheses=self.hypotheses, parameterization=ctx.param.describe(), method=self.method,
+            id=self.id, kernel=kernel, title=text["title"], claim=text["claim_text"], claim_latex=text["claim_latex"],
+            hypotheses=text["hypotheses"], parameterization=ctx.param.describe(), method=text["method"],
             parameters={}, evidence=Evidence(), findings=[finding], verdict=Verdict.ERROR,
-            certificate=f"the check raised {text}", seconds=round(seconds, 2),
+            certificate=f"the check raised {line}", seconds=round(seconds, 2),
         )
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import mpmath
 
 from verify import Ball
+
+from .base import BallCell
 
 # First-layer correlations spanning the interval, each an exact decimal.
 RHO_GRID = ["-0.999", "-0.5", "0", "0.5", "0.9", "0.999999"]
@@ -19,10 +22,20 @@ def pair_rows(rho: str) -> list[list[str]]:
         return [["1", "0"], [mpmath.nstr(r, 65), mpmath.nstr(mpmath.sqrt(1 - r * r), 65)]]
 
 
-def ball_text(ball: Ball, digits: int = 12) -> str:
-    """A ball as 'mid ± rad' with ``digits`` significant digits of the midpoint (rad rigorous)."""
+MAX_JSON_DIGITS = 60
+
+
+def ball_text(ball: Ball, digits: int = 12) -> BallCell:
+    """A ball as 'mid ± rad' with ``digits`` (+3 guard) significant digits of the midpoint (rad rigorous).
+
+    The text's ± covers the rounding of the midpoint; the cell also carries the enclosure
+    to the digits actually certified (at most ``MAX_JSON_DIGITS``), for results.json.
+    """
     j = ball.to_json(digits)
-    return f"{j['mid']} ± {j['rad']}"
+    relative = ball.relative_digits()
+    certified = None if relative == 0 and ball.rad_man != 0 else min(relative, float(MAX_JSON_DIGITS))
+    json_digits = digits if certified is None else max(digits, min(MAX_JSON_DIGITS, math.ceil(certified) + 1))
+    return BallCell(f"{j['mid']} ± {j['rad']}", ball.to_json(json_digits), digits + 3, certified)
 
 
 def lower(ball: Ball) -> Fraction:

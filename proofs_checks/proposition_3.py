@@ -41,7 +41,7 @@ def _split(ctx_: CheckContext) -> tuple[Dataset, Dataset, list[list[str]]]:
     k = min(4, len(pts) - 2)
     train = Dataset(pts[:k], ctx_.data.project, "train")
     test = Dataset(pts[k:k + 2], ctx_.data.project, "test")
-    labels = [[str(p[0] / sum(abs(v) for v in p))] for p in train.points]    # synthetic, exact rationals
+    labels = [[p[0] / sum(abs(v) for v in p)] for p in train.points]    # synthetic, exact rationals
     return train, test, labels
 
 

@@ -44,7 +44,7 @@ def split(data: Dataset) -> tuple[Dataset, Dataset, list[list[str]]]:
     """Training points (all but the last two), test points (the last two), synthetic labels x_1 / |x|_1."""
     pts = data.points
     train, test = Dataset(pts[:-2], data.project, "train"), Dataset(pts[-2:], data.project, "test")
-    labels = [[str(p[0] / sum(abs(v) for v in p))] for p in train.points]
+    labels = [[p[0] / sum(abs(v) for v in p)] for p in train.points]
     return train, test, labels
 
 

@@ -225,7 +225,7 @@ def test_catalogue_all_checks_pass() -> None:
             "depth.delta", "depth.ntk_delta", "abel.coordinate"} <= ids
     for it in items:
         assert set(it) >= {"id", "statement", "latex", "value", "numeric_check"}
-        assert set(it["numeric_check"]) == {"method", "numeric", "agreement_digits", "passed"}
+        assert set(it["numeric_check"]) == {"method", "numeric", "agreement_digits", "rule", "passed"}
         assert it["numeric_check"]["passed"], it["id"]
     json.dumps(items)
 

@@ -246,9 +246,6 @@ def test_bug_in_the_asymptotic_route_propagates_at_once(monkeypatch: pytest.Monk
     assert len(calls) == 1
 
 
-@pytest.mark.xfail(strict=True, raises=PrecisionNotReached,
-                   reason="verify/kernels.py _direct_gaps still reads every ArithmeticError as 'more precision'; "
-                          "drop its try/except (run_to_digits handles PrecisionTooLow) and remove this marker")
 def test_bug_in_the_direct_route_propagates_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     from verify import kernel_matrix, kernels
 

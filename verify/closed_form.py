@@ -55,8 +55,8 @@ from .conditioning import (
     relative_digits,
 )
 from .dataset import Dataset
+from .depths import check_depth, depth_text
 from .errors import InputError
-from .kernels import check_depth
 from .params import DEFAULT, Parameterization, parse_exact
 from .precision import check_digits
 from .singularity import Diagnosis, require_invertible
@@ -382,7 +382,7 @@ def solve_sweep(train: Dataset, labels: Sequence[Sequence[object]], test: Datase
 
         tau = time.tau(source.kernel, depth, train.n0, param) if time else None
         v, bits, kd = solve_blocks(kernels_at, problem, digits, tau,
-                                   f"closed-form solution at depth {depth}")
+                                   f"closed-form solution at depth {depth_text(depth)}")
         raw = None
         if param.is_default:
             with ctx.workprec(bits):

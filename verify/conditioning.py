@@ -33,10 +33,11 @@ from flint import acb_mat, arb, arb_mat, ctx, fmpq
 
 from .balls import Ball, decimal_upper
 from .dataset import Dataset
+from .depths import check_depth, depth_text
 from .errors import PrecisionNotReached
-from .kernels import KERNELS, KernelResult, check_choice, check_depth, kernel_sweep
+from .kernels import KERNELS, KernelResult, check_choice, kernel_sweep
 from .params import DEFAULT, Parameterization
-from .precision import bits_for_digits, check_digits, run_to_digits
+from .precision import MAX_DIGITS, bits_for_digits, check_digits, run_to_digits
 from .singularity import Diagnosis, diagnose
 
 K = TypeVar("K")
@@ -162,7 +163,12 @@ def certify(
             return Certified(value, bits, kd)
         if kd >= limit:
             raise PrecisionNotReached(digits, bits, f"{what} (kernel digits up to {kd})")
-        kd = min(limit, kd + math.ceil(digits - got) + KERNEL_GUARD_DIGITS)
+        # jump at once to what the conditioning is estimated to cost (creeping up by the
+        # shortfall recomputed the kernels many times at hundreds of digits)
+        kd = min(limit, max(kd + math.ceil(digits - got), digits + cost) + KERNEL_GUARD_DIGITS)
+        if kd > MAX_DIGITS:
+            raise PrecisionNotReached(digits, bits, what, f"kappa's conditioning costs about {cost} digits, so "
+                                      f"the kernels would be needed to {kd} digits (at most {MAX_DIGITS})")
         kernels = kernels_at(kd)
 
 
@@ -528,7 +534,7 @@ def conditioning_sweep(data: Dataset, depths: Sequence[int], kernel: str = "ntk"
                       lambda g, b, mid: _conditioning_values(g, b, mid, raw),
                       _conditioning_digits, digits,
                       lambda g: lost_digits(min_gap(g.gaps), g.shape[0]),
-                      f"conditioning of kappa at depth {depth}")
+                      f"conditioning of kappa at depth {depth_text(depth)}")
         v = res.value
         out.append(Conditioning(
             source.kernel, depth, digits, data.n, diag, Ball.from_arb(v["det"]),

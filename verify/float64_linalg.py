@@ -31,6 +31,7 @@ from .balls import Ball
 from .closed_form import Gaps, Problem, solve_blocks
 from .conditioning import KERNEL_GUARD_DIGITS, KernelSource
 from .dataset import Dataset
+from .depths import depth_text
 from .errors import InputError
 from .kernels import kernel_sweep
 from .params import DEFAULT, Parameterization
@@ -141,7 +142,7 @@ def split_weights_error(data: Dataset, source: KernelSource, depth: int,
         return _sub(gaps, tr, tr), _sub(gaps, te, tr)
 
     problem = Problem([[Fraction(0)] for _ in tr])
-    value, _, _ = solve_blocks(blocks, problem, digits, None, f"split weights at depth {depth}")
+    value, _, _ = solve_blocks(blocks, problem, digits, None, f"split weights at depth {depth_text(depth)}")
     exact = [[Ball.from_arb(value["weights"][i, j]) for j in range(len(tr))] for i in range(len(te))]
     w64, status = float64_weights(gram64[np.ix_(tr, tr)], gram64[np.ix_(te, tr)])
     return {"weights_relative_error": relative_error(w64, exact), "weights_status": status}

@@ -24,8 +24,7 @@ so equal correlations are computed once and distinct pairs run on all cores.
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -35,10 +34,11 @@ import numpy as np
 
 from .asymptotic_route import asymptotic_pair_sweep
 from .balls import Ball
-from .dataset import Dataset, pair_correlation
+from .dataset import Dataset, pair_index
+from .depths import check_depth, depth_text
 from .errors import InputError
 from .layer_schedule import LayerSchedule, raw_diagonals
-from .parallel import run_tasks
+from .parallel import pool_size, run_tasks
 from .params import DEFAULT, Parameterization
 from .precision import bits_for_digits, check_digits, run_to_digits
 from .recursion_certified import PairCorrelation, certified_pair_sweep
@@ -54,36 +54,23 @@ GUARANTEES = {
     "mpmath": "best effort (plain mpmath, no error bound)",
     "float64": "best effort (float64, no error bound)",
 }
-MAX_DEPTH = 10**1000
 DIRECT_MAX_DEPTH = 10**9
 PLAIN_MAX_DEPTH = 10**8
 # measured crossover (one pair, 30 digits): direct iteration 5-7 ms vs series 3-4 ms at L = 1000,
 # 43-59 ms vs 3-4 ms at 1e4; below ~500 layers direct iteration is cheaper
 DIRECT_THRESHOLD = 1000
 
-
-def check_depth(depth: object) -> int:
-    """Validate a depth (an integer >= 1; strings may be written 1e15).
-
-    >>> check_depth("1e15") == 10**15, check_depth(7)
-    (True, 7)
-    """
-    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)):
-        text = str(depth).strip().lower()
-        try:
-            if re.fullmatch(r"\d+e\d+", text):             # 1e15: an exact power-of-ten multiple
-                mant, _, exp = text.partition("e")
-                depth = int(mant) * 10 ** int(exp) if int(exp) <= 1000 else MAX_DEPTH + 1
-            else:
-                depth = int(text, 10)
-        except ValueError:
-            raise InputError(f"depth must be an integer >= 1, got {depth!r}") from None
-    depth = int(depth)
-    if depth < 1:
-        raise InputError(f"depth must be >= 1, got {depth}")
-    if depth > MAX_DEPTH:
-        raise InputError(f"depth {depth} is absurd (the limit is 10^1000)")
-    return depth
+# Rough cost model behind the up-front estimate (SweepPlan.rough_seconds), measured on one core
+# of the development machine (python-flint 0.9, one pair, 30 digits unless said): a certified
+# layer 4-7 us (14-31 us at 300 digits), the asymptotic series 2 ms a pair (7 ms at 100 digits),
+# an mpmath layer 30-50 us, a fixed 0.1-0.15 ms a pair, and 60-70 us a matrix entry a depth to
+# assemble the result and write it as JSON. Rough: within a factor of about 3.
+SECONDS_PER_PAIR = 1.5e-4
+SECONDS_PER_PAIR_LAYER = 4e-6           # certified direct iteration at 30 digits; x (1 + digits/100)
+SECONDS_PER_SERIES_PAIR = 2e-3          # asymptotic series at 30 digits; x max(1/2, digits/30)
+SECONDS_PER_MPMATH_LAYER = 4e-5
+SECONDS_PER_FLOAT64_LAYER = 5e-8
+SECONDS_PER_ENTRY = 7e-5                # one entry of one depth's matrix: assembly and JSON
 
 
 def check_choice(value: str, choices: Sequence[str], what: str) -> str:
@@ -213,21 +200,18 @@ def _direct_gaps(pair: PairCorrelation, depths: Sequence[int], kernel: str, digi
     if 0 < first_gap < 1:
         start += math.ceil(-math.log2(first_gap) / 2)
 
-    def compute(bits: int) -> list[Ball] | None:
-        try:
-            out = certified_pair_sweep(pair, depths, kernel, bits, schedule)
-        except ArithmeticError:          # a ball lost all accuracy (NaN): more precision
-            return None
+    def compute(bits: int) -> list[Ball]:
+        # a ball that lost all accuracy raises PrecisionTooLow (run_to_digits raises the
+        # precision); any other exception is a bug and propagates at once
+        out = certified_pair_sweep(pair, depths, kernel, bits, schedule)
         return [f if kernel == "ntk" else e for e, f in out]
 
-    def accurate(gaps: list[Ball] | None) -> bool:
-        if gaps is None:
-            return False
+    def accurate(gaps: list[Ball]) -> bool:
         if relative_gap:
             return all(g.rad_man == 0 or g.relative_digits() >= digits for g in gaps)
         return all(g.correct_digits() >= digits for g in gaps)
 
-    return run_to_digits(compute, accurate, start, digits=digits, what=f"{kernel} entry at depth {top}")
+    return run_to_digits(compute, accurate, start, digits=digits, what=f"{kernel} entry at depth {depth_text(top)}")
 
 
 def _mpmath_task(pair: PairCorrelation, depths: Sequence[int], kernel: str, digits: int,
@@ -244,6 +228,92 @@ def mpmath_bits(digits: int, depth: int) -> int:
     return bits_for_digits(digits + 10 + 2 * math.ceil(math.log10(depth + 1)))
 
 
+@dataclass(frozen=True)
+class SweepPlan:
+    """What a kernel sweep is about to compute, known before it starts (for an up-front word).
+
+    ``rough_seconds`` comes from the measured cost constants above (``SECONDS_PER_*``):
+    a rough estimate, within a factor of about 3 on the development machine.
+    """
+
+    rows: int
+    cols: int
+    symmetric: bool
+    pairs: int
+    distinct: int
+    depths: tuple[int, ...]
+    route: str
+    digits: int
+    workers: int
+    rough_seconds: float
+
+    def describe(self) -> str:
+        """One line: points, pairs, distinct cosines, depth, route and the rough time."""
+        points = f"{self.rows} points" if self.symmetric else f"{self.rows} x {self.cols} points"
+        if len(self.depths) == 1:
+            depth = f"depth {depth_text(self.depths[0])}"
+        else:
+            depth = f"{len(self.depths)} depths {depth_text(self.depths[0])}..{depth_text(self.depths[-1])}"
+        cores = f" on {self.workers} cores" if self.workers > 1 else ""
+        return (f"{points}, {self.pairs} pairs ({self.distinct} distinct cosines), {depth}, "
+                f"route {self.route}, {self.digits} digits: rough estimate {duration_text(self.rough_seconds)}"
+                f"{cores}")
+
+
+def duration_text(seconds: float) -> str:
+    """'under a second', '40 s', '12 min', '3.5 h', '9 days'."""
+    if seconds < 1:
+        return "under a second"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def _task_cost(route: str, depths: Sequence[int]) -> int:
+    """Layers one pair task iterates (the size :func:`verify.parallel.run_tasks` weighs)."""
+    if route == "mpmath":
+        return 4 * max(depths)
+    if route == "certified-direct":
+        return max(depths)
+    return min(max(depths), DIRECT_THRESHOLD)
+
+
+def _rough_seconds_per_pair(route: str, depths: Sequence[int], digits: int, default_model: bool) -> float:
+    """Rough seconds one distinct pair costs on one core (the measured constants above)."""
+    top = max(depths)
+    if route == "float64":
+        return top * SECONDS_PER_FLOAT64_LAYER
+    if route == "mpmath":
+        return SECONDS_PER_PAIR + top * SECONDS_PER_MPMATH_LAYER
+    series = route == "certified-asymptotic" or (route == "certified" and default_model)
+    if route == "certified-asymptotic":
+        direct_layers = 0
+    elif series:
+        direct_layers = max((d for d in depths if d <= DIRECT_THRESHOLD), default=0)
+    else:
+        direct_layers = top
+    cost = SECONDS_PER_PAIR + direct_layers * SECONDS_PER_PAIR_LAYER * (1 + digits / 100)
+    if series and top > (0 if route == "certified-asymptotic" else DIRECT_THRESHOLD):
+        cost += SECONDS_PER_SERIES_PAIR * max(0.5, digits / 30)
+    return cost
+
+
+def sweep_plan(rows: Dataset, cols: Dataset, symmetric: bool, depths: Sequence[int], route: str,
+               digits: int, default_model: bool, distinct: int | None = None) -> SweepPlan:
+    """The plan of a sweep: pair counts and a rough time (``distinct`` defaults to every pair)."""
+    pairs = rows.n * (rows.n - 1) // 2 if symmetric else rows.n * cols.n
+    distinct = pairs if distinct is None else distinct
+    workers = pool_size(distinct, _task_cost(route, depths))
+    compute = distinct * _rough_seconds_per_pair(route, depths, digits, default_model) / workers
+    output = rows.n * cols.n * len(depths) * SECONDS_PER_ENTRY
+    return SweepPlan(rows.n, cols.n, symmetric, pairs, distinct, tuple(depths), route, digits, workers,
+                     compute + output)
+
+
 def kernel_sweep(
     data: Dataset | Sequence[Sequence[object]] | np.ndarray,
     depths: Sequence[int],
@@ -255,6 +325,7 @@ def kernel_sweep(
     progress: bool | None = None,
     columns: Dataset | Sequence[Sequence[object]] | np.ndarray | None = None,
     relative_gap: bool = False,
+    on_plan: Callable[[SweepPlan], None] | None = None,
 ) -> list[KernelResult]:
     """Normalized kernel matrices at every depth in ``depths``, in one pass per pair.
 
@@ -262,7 +333,8 @@ def kernel_sweep(
     other routes); see :class:`KernelResult`. With ``columns`` the result is the
     cross-kernel K(data, columns); otherwise the symmetric Gram matrix. With
     ``relative_gap`` the certified route also makes every ``1 - entry`` accurate to
-    ``digits`` relative digits (needed near the flat limit).
+    ``digits`` relative digits (needed near the flat limit). ``on_plan`` is called
+    with the :class:`SweepPlan` once the input is validated, before any computing.
     """
     kernel = check_choice(kernel, KERNELS, "kernel")
     route = check_choice(route, ROUTES, "route")
@@ -278,81 +350,97 @@ def kernel_sweep(
         raise InputError(f"dimension mismatch: {rows.n0} vs {cols.n0} coordinates")
     symmetric = columns is None
     schedule = LayerSchedule(param.sigma_w2, param.sigma_b2, rows.n0)
-
-    keys: dict[tuple[int, int], PairCorrelation] = {}
-    for i in range(rows.n):
-        for j in range(i + 1 if symmetric else 0, cols.n):
-            keys[(i, j)] = pair_correlation(rows.points[i], cols.points[j])
-    unique = sorted(set(keys.values()), key=lambda p: (p.sign, p.t))
-
-    top = max(depths)
-    if route in ("mpmath", "float64") and top > PLAIN_MAX_DEPTH:
-        raise InputError(f"depth {top} is beyond the {route} route's limit of {PLAIN_MAX_DEPTH} (it iterates "
-                         "layer by layer); use the certified route")
-    direct_only = route == "certified-direct" or (route in CERTIFIED_ROUTES and not schedule.is_default)
-    if direct_only and top > DIRECT_MAX_DEPTH:
-        raise InputError(f"depth {top} is beyond direct iteration ({DIRECT_MAX_DEPTH}); the asymptotic "
-                         "route covers any depth for the default model (sigma_w^2 = 1, sigma_b^2 = 0)")
-    if route == "certified-asymptotic" and not schedule.is_default:
-        raise InputError("the asymptotic route is derived for the default model (sigma_w^2 = 1, sigma_b^2 = 0) only")
-    bits_used: int | None = None
-    methods: list[str] = ["mpmath iteration" if route == "mpmath" else "exact (no off-diagonal pair)"] * len(depths)
+    _check_route_limits(route, max(depths), schedule)
     if route == "float64":
-        cos = _float_cosines(rows, cols)
-        if symmetric:
-            iu = np.triu_indices(rows.n, 1)
-            vals = float64_sweep(cos[iu], depths, kernel, schedule)
-        else:
-            vals = float64_sweep(cos.ravel(), depths, kernel, schedule)
-        per_depth_values = []
-        for v in vals:
-            mat = np.ones((rows.n, cols.n)) if symmetric else v.reshape(rows.n, cols.n)
-            if symmetric:
-                mat[iu] = v
-                mat[(iu[1], iu[0])] = v
-            per_depth_values.append(mat)
-        results = []
-        for d, mat in zip(depths, per_depth_values, strict=True):
-            entries = [[float(x) for x in row] for row in mat]
-            gaps = [[1.0 - x for x in row] for row in entries]
-            res = _result(kernel, d, digits, route, param, None, entries, gaps, rows)
-            res.method = "float64 iteration"
-            results.append(res)
-        return results
+        if on_plan is not None:
+            on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, schedule.is_default))
+        return _float64_results(rows, cols, symmetric, depths, kernel, digits, param, schedule)
 
+    index, unique = pair_index(rows, cols, symmetric)
+    if on_plan is not None:
+        on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, schedule.is_default, len(unique)))
+    methods: list[str] = ["mpmath iteration" if route == "mpmath" else "exact (no off-diagonal pair)"] * len(depths)
+    cost = _task_cost(route, depths)
     if route in CERTIFIED_ROUTES:
         tasks = [(p, depths, kernel, digits, schedule, relative_gap, route) for p in unique]
-        cost = max(depths) if route == "certified-direct" else min(max(depths), DIRECT_THRESHOLD)
         outs = run_tasks(_certified_task, tasks, progress=progress, cost=cost)
         if outs:
             methods = outs[0][2]
     else:
         tasks = [(p, depths, kernel, digits, schedule) for p in unique]
-        outs = run_tasks(_mpmath_task, tasks, progress=progress, cost=4 * max(depths))
-    by_pair = {p: o[0] for p, o in zip(unique, outs, strict=True)}
+        outs = run_tasks(_mpmath_task, tasks, progress=progress, cost=cost)
     bits_used = max((o[1] for o in outs), default=bits_for_digits(digits))
 
     results = []
     for k, d in enumerate(depths):
-        entries: list[list[Any]] = [[None] * cols.n for _ in range(rows.n)]
-        gaps: list[list[Any]] = [[None] * cols.n for _ in range(rows.n)]
-        for (i, j), p in keys.items():
-            gap = by_pair[p][k]
-            if route in CERTIFIED_ROUTES:
-                value = gap.one_minus()
-            else:
-                with mpmath.workprec(bits_used):
-                    value, gap = gap, 1 - gap
-            entries[i][j], gaps[i][j] = value, gap
-            if symmetric:
-                entries[j][i], gaps[j][i] = value, gap
-        if symmetric:
-            one, zero = (Ball.exact(1), Ball.exact(0)) if route in CERTIFIED_ROUTES else (
-                mpmath.mpf(1), mpmath.mpf(0))
-            for i in range(rows.n):
-                entries[i][i], gaps[i][i] = one, zero
-        res = _result(kernel, d, digits, route, param, bits_used, entries, gaps, rows)
+        values, gaps = _unique_values([o[0][k] for o in outs], route, bits_used)
+        entries, gap_rows = _assemble(index, values, gaps, symmetric, route in CERTIFIED_ROUTES)
+        res = _result(kernel, d, digits, route, param, bits_used, entries, gap_rows, rows)
         res.method = methods[k]
+        results.append(res)
+    return results
+
+
+def _check_route_limits(route: str, top: int, schedule: LayerSchedule) -> None:
+    """Refuse depths a route cannot reach (before any computing)."""
+    if route in ("mpmath", "float64") and top > PLAIN_MAX_DEPTH:
+        raise InputError(f"depth {depth_text(top)} is beyond the {route} route's limit of {PLAIN_MAX_DEPTH} "
+                         "(it iterates layer by layer); use the certified route")
+    direct_only = route == "certified-direct" or (route in CERTIFIED_ROUTES and not schedule.is_default)
+    if direct_only and top > DIRECT_MAX_DEPTH:
+        raise InputError(f"depth {depth_text(top)} is beyond direct iteration ({DIRECT_MAX_DEPTH}); the "
+                         "asymptotic route covers any depth for the default model (sigma_w^2 = 1, sigma_b^2 = 0)")
+    if route == "certified-asymptotic" and not schedule.is_default:
+        raise InputError("the asymptotic route is derived for the default model (sigma_w^2 = 1, sigma_b^2 = 0) only")
+
+
+def _unique_values(per_pair: list[Any], route: str, bits: int) -> tuple[list[Any], list[Any]]:
+    """(entry, 1 - entry) of every distinct pair at one depth, from what its task returned."""
+    if route in CERTIFIED_ROUTES:
+        return [gap.one_minus() for gap in per_pair], per_pair
+    with mpmath.workprec(bits):
+        return per_pair, [1 - value for value in per_pair]
+
+
+def _assemble(index: np.ndarray, values: list[Any], gaps: list[Any], symmetric: bool,
+              certified: bool) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Matrices of entries and gaps: entry (i, j) is the value of distinct pair ``index[i, j]``."""
+    n, m = index.shape
+    entries: list[list[Any]] = [[None] * m for _ in range(n)]
+    gap_rows: list[list[Any]] = [[None] * m for _ in range(n)]
+    for i, row in enumerate(index.tolist()):
+        for j in range(i + 1 if symmetric else 0, m):
+            u = row[j]
+            entries[i][j], gap_rows[i][j] = values[u], gaps[u]
+            if symmetric:
+                entries[j][i], gap_rows[j][i] = values[u], gaps[u]
+    if symmetric:
+        one, zero = (Ball.exact(1), Ball.exact(0)) if certified else (mpmath.mpf(1), mpmath.mpf(0))
+        for i in range(n):
+            entries[i][i], gap_rows[i][i] = one, zero
+    return entries, gap_rows
+
+
+def _float64_results(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int], kernel: str,
+                     digits: int, param: Parameterization, schedule: LayerSchedule) -> list[KernelResult]:
+    """Best effort: the whole sweep in numpy doubles."""
+    cos = _float_cosines(rows, cols)
+    if symmetric:
+        iu = np.triu_indices(rows.n, 1)
+        vals = float64_sweep(cos[iu], depths, kernel, schedule)
+    else:
+        vals = float64_sweep(cos.ravel(), depths, kernel, schedule)
+    results = []
+    for d, v in zip(depths, vals, strict=True):
+        mat = np.ones((rows.n, cols.n)) if symmetric else v.reshape(rows.n, cols.n)
+        if symmetric:
+            mat[iu] = v
+            mat[(iu[1], iu[0])] = v
+        entries = [[float(x) for x in row] for row in mat]
+        gaps = [[1.0 - x for x in row] for row in entries]
+        res = _result(kernel, d, digits, route="float64", param=param, bits=None, entries=entries,
+                      gaps=gaps, data=rows)
+        res.method = "float64 iteration"
         results.append(res)
     return results
 

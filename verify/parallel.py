@@ -1,14 +1,17 @@
-"""Run independent tasks on all cores, with a progress bar on stderr for long work."""
+"""Run independent tasks on all cores, with progress on stderr for long work (a bar, or lines in a log)."""
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from tqdm import tqdm
+
+PROGRESS_LINE_SECONDS = 30.0   # without a terminal: one progress line at most this often
 
 
 def show_progress(requested: bool | None) -> bool:
@@ -16,6 +19,52 @@ def show_progress(requested: bool | None) -> bool:
     if requested is not None:
         return requested
     return sys.stderr.isatty()
+
+
+class ProgressLines:
+    """Progress for a log (stderr is not a terminal): an occasional plain line, never a bar.
+
+    Nothing is printed for work that ends within ``interval`` seconds; after that one line
+    at most every ``interval`` seconds: done/total, elapsed time and a rough time left.
+    """
+
+    def __init__(self, total: int, label: str, interval: float = PROGRESS_LINE_SECONDS) -> None:
+        self.total, self.label, self.interval = total, label, interval
+        self.done = 0
+        self.start = self.last = time.monotonic()
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self.last >= self.interval and self.done < self.total:
+            self.last = now
+            elapsed = now - self.start
+            left = elapsed * (self.total - self.done) / max(self.done, 1)
+            print(f"ntk-verify: {self.label}: {self.done}/{self.total} done, {elapsed:.0f} s elapsed, "
+                  f"about {left:.0f} s left", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        """Nothing to clean up (the bar's interface)."""
+
+
+def progress_reporter(total: int, label: str, requested: bool | None) -> tqdm | ProgressLines:
+    """A tqdm bar on a terminal (or when asked), plain lines in a log by default, nothing when told."""
+    if requested is None and not sys.stderr.isatty():
+        return ProgressLines(total, label)
+    return tqdm(total=total, desc=label, unit=label.split()[0], file=sys.stderr,
+                disable=not show_progress(requested), leave=False)
+
+
+POOL_MIN_WORK = 20_000      # tasks x cost below this run in-process (pool start-up costs more)
+CHUNK_MAX = 64              # tasks sent to a worker at once (one message per task costs ~0.1 ms)
+
+
+def pool_size(n_tasks: int, cost: int = 1, processes: int | None = None) -> int:
+    """How many processes :func:`run_tasks` uses for ``n_tasks`` tasks of size ``cost`` (1: in-process)."""
+    workers = processes or os.cpu_count() or 1
+    if workers == 1 or n_tasks < 2 or cost * n_tasks < POOL_MIN_WORK:
+        return 1
+    return min(workers, n_tasks)
 
 
 def run_tasks(
@@ -32,11 +81,10 @@ def run_tasks(
     ``cost`` is a rough size of one task (steps); small jobs run in-process to
     avoid start-up overhead. Results keep the order of ``tasks``.
     """
-    workers = processes or os.cpu_count() or 1
-    bar = tqdm(total=len(tasks), desc=label, unit=label.split()[0], file=sys.stderr,
-               disable=not show_progress(progress), leave=False)
+    workers = pool_size(len(tasks), cost, processes)
+    bar = progress_reporter(len(tasks), label, progress)
     try:
-        if workers == 1 or len(tasks) < 2 or cost * len(tasks) < 20_000:
+        if workers == 1:
             out = []
             for t in tasks:
                 out.append(func(*t))
@@ -44,9 +92,10 @@ def run_tasks(
             return out
         results: list[Any] = [None] * len(tasks)
         ctx = mp.get_context("fork")
-        with ctx.Pool(min(workers, len(tasks))) as pool:
+        with ctx.Pool(workers) as pool:
             jobs = [(i, func, t) for i, t in enumerate(tasks)]
-            for i, res in pool.imap_unordered(_call, jobs):
+            chunk = max(1, min(CHUNK_MAX, len(tasks) // (8 * workers)))
+            for i, res in pool.imap_unordered(_call, jobs, chunksize=chunk):
                 results[i] = res
                 bar.update()
         return results

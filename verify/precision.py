@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from .errors import InputError, PrecisionNotReached, PrecisionTooLow
+from .params import exact_integer, quoted
 
 T = TypeVar("T")
 
@@ -25,15 +26,15 @@ DEFAULT_MAX_BITS = 1 << 16
 
 
 def check_digits(digits: object) -> int:
-    """Validate a requested number of decimal digits (1 .. MAX_DIGITS)."""
-    if isinstance(digits, bool) or not isinstance(digits, int):
-        try:
-            digits = int(str(digits), 10)
-        except ValueError:
-            raise InputError(f"digits must be an integer, got {digits!r}") from None
-    if digits < 1 or digits > MAX_DIGITS:
-        raise InputError(f"digits must be between 1 and {MAX_DIGITS}, got {digits}")
-    return digits
+    """Validate a requested number of decimal digits (1 .. MAX_DIGITS; text must be an ASCII decimal).
+
+    >>> check_digits("30"), check_digits(" 1e2 ")
+    (30, 100)
+    """
+    value = exact_integer(digits, "digits", max_magnitude=9)
+    if value < 1 or value > MAX_DIGITS:
+        raise InputError(f"digits must be between 1 and {MAX_DIGITS}, got {quoted(digits)}")
+    return value
 
 
 def bits_for_digits(digits: int) -> int:

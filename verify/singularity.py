@@ -79,6 +79,7 @@ from typing import Any
 from flint import arb, fmpq
 
 from .dataset import Dataset
+from .depths import depth_text
 from .errors import SingularKernelError
 from .params import DEFAULT, Parameterization
 
@@ -247,7 +248,7 @@ def diagnose(data: Dataset, depth: int, param: Parameterization | None = None) -
                          f"kappa is singular at depth 2: the antipodal pairs {pairs} have linearly "
                          f"dependent directions (rank {reg.antipodal_rank} < {len(reg.antipodal)}); "
                          "at depth 2 the odd part of the kernel is linear", reg, tuple(null))
-    return Diagnosis(depth, "invertible", f"kappa is invertible at depth {depth} ({reg.describe()})",
+    return Diagnosis(depth, "invertible", f"kappa is invertible at depth {depth_text(depth)} ({reg.describe()})",
                      reg)
 
 

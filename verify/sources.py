@@ -2,8 +2,11 @@
 
 * CSV: one point a row, decimal strings parsed exactly (never through float64);
   lines starting with ``#`` are comments; one header row of non-numeric names is allowed.
-* ``.npy``: loaded with ``allow_pickle=False`` (a pickled file is refused); floats keep
-  their exact binary values.
+* CSV cells are ASCII decimals (:data:`verify.params.DECIMAL_GRAMMAR`): full-width or other
+  Unicode digits, ``nan``, ``inf`` and ``1/3`` are refused, not guessed at.
+* ``.npy``: a 2-d array (points x coordinates) of integers or floats, loaded with
+  ``allow_pickle=False`` (a pickled file is refused; a file without the NumPy header is
+  "not a .npy file"); 1-d arrays are refused as ambiguous; floats keep their exact binary values.
 * ``builtin:sphere-N``: N points drawn from a seeded Gaussian in R^3, projected on S^2.
 * ``builtin:msft-N``: real data, the first N trading days of Microsoft's daily
   (open, high, low, close) prices from matplotlib's bundled sample data, centred
@@ -26,11 +29,12 @@ import numpy as np
 
 from .dataset import Dataset
 from .errors import InputError
-from .params import parse_exact
+from .params import DECIMAL_GRAMMAR, parse_exact
 
 SPHERE_SEED = 20261123
 MAX_BUILTIN_POINTS = 10_000
 BUILTINS = ("sphere-N", "msft-N")
+NPY_MAGIC = b"\x93NUMPY"
 
 
 def load_dataset(spec: str, project: str = "normalize") -> Dataset:
@@ -55,24 +59,35 @@ def load_rows(path: str | Path, what: str = "data") -> list[list[Fraction]]:
 
 
 def _npy_rows(path: Path, what: str) -> list[list[Fraction]]:
+    arr = _load_npy(path, what)
+    if arr.dtype.kind not in "iuf":
+        raise InputError(f"{what}: {path.name} must hold real numbers, not {arr.dtype}")
+    if arr.ndim != 2 or arr.size == 0:
+        hint = (" (a 1-d array is ambiguous: save n points of dimension n0 as shape (n, n0), "
+                "e.g. x.reshape(-1, 1) for scalars)" if arr.ndim == 1 else "")
+        raise InputError(f"{what}: {path.name} must be a non-empty 2-d array (points x coordinates), "
+                         f"got shape {arr.shape}{hint}")
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"{what}: {path.name} contains NaN or infinity")
+    if arr.dtype.kind == "f":       # every binary float is a rational: keep it exactly (long double too)
+        return [[Fraction(*v.as_integer_ratio()) for v in row] for row in arr]
+    return [[Fraction(int(v)) for v in row] for row in arr.tolist()]
+
+
+def _load_npy(path: Path, what: str) -> np.ndarray:
+    """np.load without pickles, refusing what is not a .npy file before NumPy guesses at it."""
+    with path.open("rb") as fh:
+        magic = fh.read(len(NPY_MAGIC))
+    if magic != NPY_MAGIC:
+        raise InputError(f"{what}: {path.name} is not a .npy file (bad magic: no NumPy header)")
     try:
-        arr = np.load(path, allow_pickle=False)
+        return np.load(path, allow_pickle=False)
     except ValueError as exc:
         if "pickle" in str(exc).lower():
             raise InputError(f"{what}: {path.name} holds pickled objects; refused") from None
         raise InputError(f"{what}: {path.name} is not a valid .npy file") from None
-    except (OSError, EOFError):
-        raise InputError(f"{what}: {path.name} is not a valid .npy file") from None
-    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
-        raise InputError(f"{what}: {path.name} must hold real numbers, not {arr.dtype}")
-    if arr.ndim == 1:
-        arr = arr.reshape(-1, 1)
-    if arr.ndim != 2 or arr.size == 0:
-        raise InputError(f"{what}: {path.name} must be a non-empty 2-d array, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise InputError(f"{what}: {path.name} contains NaN or infinity")
-    return [[Fraction(v) if isinstance(v, float) else Fraction(int(v)) for v in row]
-            for row in arr.tolist()]
+    except Exception:   # a damaged header reaches ast/tokenize (SyntaxError, TokenError, ...): not a fixed set
+        raise InputError(f"{what}: {path.name} is not a valid .npy file (damaged header or data)") from None
 
 
 def _csv_rows(path: Path, what: str) -> list[list[Fraction]]:
@@ -88,8 +103,11 @@ def _csv_rows(path: Path, what: str) -> list[list[Fraction]]:
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         raise InputError(f"{what}: {path.name} has no data rows")
-    rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO("\n".join(lines)))]
-    if rows and all(not _looks_numeric(c) for c in rows[0]):
+    try:
+        rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO("\n".join(lines)))]
+    except csv.Error as exc:
+        raise InputError(f"{what}: {path.name} is not valid CSV ({exc})") from None
+    if rows and all(_is_header_cell(c) for c in rows[0]):
         rows = rows[1:]
     if not rows:
         raise InputError(f"{what}: {path.name} has a header but no data rows")
@@ -102,18 +120,30 @@ def _csv_rows(path: Path, what: str) -> list[list[Fraction]]:
     return out
 
 
-def _looks_numeric(cell: str) -> bool:
+def _is_header_cell(cell: str) -> bool:
+    """A column name: a cell that no lenient reader would take for a number.
+
+    Python's float() and Fraction() read full-width and other Unicode digits, "nan", "inf"
+    and "1/3"; such cells are numbers written wrongly (refused later with a clear error),
+    never names to skip. (No Fraction() here: it would compute 10**99999999 for "1e99999999".)
+    """
+    if DECIMAL_GRAMMAR.fullmatch(cell) and any(ch.isdigit() for ch in cell):
+        return False
+    return not all(_float_like(part) for part in cell.split("/", 1))
+
+
+def _float_like(text: str) -> bool:
     try:
-        Fraction(cell)
+        float(text)
         return True
-    except (ValueError, ZeroDivisionError):
-        return cell.lower() in {"nan", "inf", "-inf", "+inf", "infinity", "-infinity"}
+    except ValueError:
+        return False
 
 
 def builtin_rows(name: str) -> tuple[list[list[Fraction]], str]:
     """The rows of a built-in dataset (exact rationals) and its display name."""
     kind, _, count = name.rpartition("-")
-    if kind not in {"sphere", "msft"} or not count.isdigit():
+    if kind not in {"sphere", "msft"} or not (count.isascii() and count.isdigit()):
         raise InputError(f"unknown built-in dataset {name!r}; available: "
                          + ", ".join(f"builtin:{b}" for b in BUILTINS))
     n = int(count)

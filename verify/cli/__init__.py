@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import pkgutil
 import sys
 from collections.abc import Sequence
 
 from ..errors import InputError, PrecisionNotReached
+from .output import ExitAfterOutput, render_payload
 
 COMMAND_ORDER = ["kernel", "solve", "condition", "derive", "finite_width", "check", "report",
                  "bench"]
@@ -41,17 +41,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``ntk-verify`` and ``python -m verify``."""
+    """Entry point of ``ntk-verify`` and ``python -m verify``: the exit code (see the README)."""
     try:
         args = build_parser().parse_args(argv)
-        payload = args.handler(args)
-        fmt = getattr(args, "format", "json")
-        render = getattr(args, "render", None)
-        if payload is not None:
-            if fmt == "json" or render is None:
-                sys.stdout.write(json.dumps(payload, indent=2) + "\n")
-            else:
-                sys.stdout.write(render(payload, args) + "\n")
+        try:
+            payload = args.handler(args)
+        except ExitAfterOutput as failed:
+            _emit(failed.payload, args)
+            print(f"ntk-verify: error: {failed.message}", file=sys.stderr)
+            return failed.code
+        _emit(payload, args)
         return 0
     except InputError as exc:
         print(f"ntk-verify: error: {exc}", file=sys.stderr)
@@ -62,3 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ntk-verify: interrupted", file=sys.stderr)
         return 130
+
+
+def _emit(payload: object, args: argparse.Namespace) -> None:
+    if payload is not None:
+        sys.stdout.write(render_payload(payload, args) + "\n")
+        sys.stdout.flush()

@@ -26,8 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"folder for the JSON files (default {DEFAULT_OUT}; kernel.json and solve.json in it "
                    "are overwritten)")
     p.add_argument("--only", choices=("kernel", "solve"), help="run one suite")
+    p.add_argument("--format", default="table", choices=("table", "json"),
+                   help="what to print: a summary table, or the results as JSON (the files are JSON either way)")
     add_progress_argument(p)
-    p.set_defaults(handler=run, render=render_table, format="table")
+    p.set_defaults(handler=run, render=render_table)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -7,12 +7,11 @@ the table) when a check itself raised (verdict ``error``): that is a bug, not a 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
-from typing import Any, NoReturn
+from typing import Any
 
 from .common import add_progress_argument, progress_from_args
-from .output import render_payload
+from .output import ExitAfterOutput
 
 CHECK_ERROR_EXIT = 4
 
@@ -35,9 +34,21 @@ def context_from_args(args: argparse.Namespace):
     return ctx
 
 
+def check_ids_text() -> str:
+    """The registered check ids with their kernels and titles, for ``check --help``."""
+    from proofs_checks import all_checks
+
+    lines = ["check ids:"]
+    for spec in all_checks():
+        kernels = ", ".join(k or "kernel-independent" for k in spec.kernels)
+        lines.append(f"  {spec.id:<18} {spec.title} [{kernels}]")
+    return "\n".join(lines)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("check", help="run claim checks, print verdicts")
-    p.add_argument("ids", nargs="*", metavar="ID", help="check ids (default: all)")
+    p = sub.add_parser("check", help="run claim checks, print verdicts", epilog=check_ids_text(),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("ids", nargs="*", metavar="ID", help="check ids (default: all; listed below)")
     p.add_argument("--format", default="table", choices=("table", "json"))
     add_check_arguments(p)
     p.set_defaults(handler=run, render=render_table)
@@ -57,22 +68,15 @@ def count_verdicts(checks: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def finish(payload: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    """The payload for the CLI to print, or, when a check raised, print it here and exit 4."""
+    """The payload for the CLI to print; when a check raised, the CLI prints it and exits 4."""
     from proofs_checks import Verdict
 
     errored = [c for c in payload["checks"] if c["verdict"] == Verdict.ERROR]
     if errored:
-        _print_and_exit(payload, args, errored)
+        names = ", ".join(f"{c['id']} ({c['kernel'] or '-'})" for c in errored)
+        raise ExitAfterOutput(payload, f"{len(errored)} check(s) raised an exception (verdict 'error', a bug in "
+                              f"ntk-verify, not in your input): {names}", CHECK_ERROR_EXIT)
     return payload
-
-
-def _print_and_exit(payload: dict[str, Any], args: argparse.Namespace, errored: list[dict[str, Any]]) -> NoReturn:
-    sys.stdout.write(render_payload(payload, args) + "\n")
-    sys.stdout.flush()
-    names = ", ".join(f"{c['id']} ({c['kernel'] or '-'})" for c in errored)
-    print(f"ntk-verify: error: {len(errored)} check(s) raised an exception (verdict 'error', a bug in "
-          f"ntk-verify, not in your input): {names}", file=sys.stderr)
-    raise SystemExit(CHECK_ERROR_EXIT)
 
 
 def render_table(payload: dict[str, Any], args: argparse.Namespace) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 
 from ..conditioning import Conditioning, KernelSource, conditioning_sweep
 from ..dataset import Dataset
+from ..depths import check_depth
 from ..errors import SingularKernelError
 from ..float64_linalg import (
     BREAKDOWN_THRESHOLD,
@@ -34,7 +35,6 @@ from ..float64_linalg import (
     scalar_relative_error,
     split_weights_error,
 )
-from ..kernels import check_depth
 from ..precision import check_digits
 from ..singularity import Regime, diagnose, regime_of
 from ..sources import load_dataset

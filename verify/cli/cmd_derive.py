@@ -1,7 +1,7 @@
 """``ntk-verify derive``: every symbolic derivation with its numerical check.
 
 JSON (``--format json``): ``items`` holds one object per derived result with ``id``,
-``statement``, ``latex``, ``text``, ``value``, ``model`` and ``numeric_check``
+``statement``, ``latex``, ``text``, ``value``, ``model`` and ``numeric_check`` (with its pass ``rule``)
 (``method``, ``numeric``, ``agreement_digits``, ``passed``); ``all_passed`` is true
 when every check passed. ``--format text`` prints a table and the statements,
 ``--format latex`` a LaTeX fragment. Default model (sigma_w^2 = 1, sigma_b^2 = 0) only.
@@ -13,9 +13,10 @@ import argparse
 import time
 from typing import Any
 
+from ..depths import check_depth
 from ..derive.catalogue import DEFAULT_MODEL, derivation_catalogue
 from ..errors import InputError
-from .common import parse_int_list
+from ..params import exact_integer, quoted
 
 MAX_ORDER = 10
 
@@ -38,15 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    try:
-        order = int(str(args.order), 10)
-    except ValueError:
-        raise InputError(f"--order must be an integer, got {args.order!r}") from None
+    order = exact_integer(args.order, "--order")
     if not 1 <= order <= MAX_ORDER:
-        raise InputError(f"--order must be between 1 and {MAX_ORDER}, got {order}")
-    depth = parse_int_list(args.max_direct_depth, "--max-direct-depth")[0]
+        raise InputError(f"--order must be between 1 and {MAX_ORDER}, got {quoted(args.order)}")
+    depth = check_depth(args.max_direct_depth, "--max-direct-depth")
     if not 10**3 <= depth <= 10**7:
-        raise InputError(f"--max-direct-depth must be between 1e3 and 1e7, got {depth}")
+        raise InputError(f"--max-direct-depth must be between 1e3 and 1e7, got {quoted(args.max_direct_depth)}")
     start = time.perf_counter()
     items = derivation_catalogue(order, max_direct_depth=depth, quick=args.quick)
     return {"command": "derive", "model": DEFAULT_MODEL, "order": order,
@@ -70,11 +68,13 @@ def render(p: dict[str, Any], args: argparse.Namespace) -> str:
         digits = "-" if c["agreement_digits"] is None else f"{c['agreement_digits']:.1f}"
         lines.append(f"{it['id']:24} {_cell(it['value'], 44):44} {_cell(c['numeric'], 34):34} "
                      f"{digits:>7}  {'yes' if c['passed'] else 'NO'}")
+    lines.append("digits: agreement of the numeric check with its reference; ok: the item's own pass rule "
+                 "(listed below; for some items it is not a digit count)")
     lines.append("")
     for it in p["items"]:
         c = it["numeric_check"]
         lines += [f"[{it['id']}] {it['statement']}", f"    {it['text']}",
-                  f"    check: {c['method']}"]
+                  f"    check: {c['method']}", f"    passes if: {c['rule']}"]
     lines.append(f"all checks passed: {p['all_passed']} ({p['seconds']} s)")
     return "\n".join(lines)
 
@@ -97,6 +97,7 @@ def render_latex(p: dict[str, Any]) -> str:
         lines += [rf"\item \texttt{{{_tex_escape(it['id'])}}}: {_tex_escape(it['statement'])}",
                   r"\[", it["latex"], r"\]",
                   rf"Check: {_tex_escape(c['method'])}; numeric {_tex_escape(c['numeric'])}; "
-                  rf"agreement {digits} digits; {'passed' if c['passed'] else 'FAILED'}."]
+                  rf"agreement {digits} digits; passes if {_tex_escape(c['rule'])}: "
+                  rf"{'passed' if c['passed'] else 'FAILED'}."]
     lines.append(r"\end{enumerate}")
     return "\n".join(lines)

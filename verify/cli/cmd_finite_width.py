@@ -7,6 +7,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..finite_width.montecarlo import NORMALIZATIONS, PROFILES, run_study
+from ..params import exact_integer, quoted
 from ..sources import load_dataset
 from .common import finish_parser, model_from_args, progress_from_args
 from .output import check_output_path, write_json
@@ -19,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "finite-width", help="Monte Carlo: finite-width NTK/NNGP vs the infinite-width kernel",
         description="Seeded Monte Carlo over random finite ReLU networks: deviation of the "
         "normalized empirical NTK/NNGP from the certified infinite-width kernel over widths "
-        "and depths, the fitted width exponent with a 95%% bootstrap interval, and the "
+        "and depths, the fitted width exponent with a 95% bootstrap interval, and the "
         "depth/width regime. Results are validated statistically, not certified.")
     p.add_argument("--profile", default="quick", choices=sorted(PROFILES),
                    help="quick (about a minute) or full (tens of minutes)")
@@ -35,12 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _seed(text: str) -> int:
-    try:
-        seed = int(str(text), 10)
-    except ValueError:
-        raise InputError(f"--seed must be a non-negative integer, got {text!r}") from None
+    """A seed: a non-negative ASCII integer below 10^19."""
+    seed = exact_integer(text, "--seed", max_magnitude=18)
     if seed < 0:
-        raise InputError(f"--seed must be a non-negative integer, got {seed}")
+        raise InputError(f"--seed must be a non-negative integer, got {quoted(text)}")
     return seed
 
 

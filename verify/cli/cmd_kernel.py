@@ -5,19 +5,28 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..kernels import ROUTES, check_depth, kernel_sweep
+from ..depths import check_depth, parse_depth_list
+from ..errors import InputError
+from ..kernels import ROUTES, kernel_sweep
+from ..params import quoted
 from ..precision import check_digits
 from ..sources import load_dataset
 from .common import (
     add_kernel_and_digits,
     finish_parser,
     model_from_args,
-    parse_int_list,
+    plan_announcer,
     progress_from_args,
 )
 
 MAX_TABLE_COLUMNS = 6
-
+# Sweep caps, for output size: a sweep prints one full n x n matrix per depth, twice in JSON
+# (the entries and 1 - entries, about 200 bytes an entry at 30 digits). At most 1000 depths
+# (1000 depths of the built-in 10-point set are already about 40 MB) and at most 4 million
+# entries in all (depths x n^2: about 800 MB of JSON). Longer sweeps are refused before
+# anything is computed; list the depths you need with --depths instead.
+MAX_SWEEP_DEPTHS = 1000
+MAX_SWEEP_ENTRIES = 4_000_000
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("kernel", help="normalized NTK/NNGP kernel matrix at depth L",
@@ -27,24 +36,44 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default="builtin:sphere-10", help="CSV/.npy path or builtin:NAME")
     depth = p.add_mutually_exclusive_group(required=True)
     depth.add_argument("--depth", help="depth L >= 1 (number of dense layers)")
-    depth.add_argument("--depths", help="comma-separated depths for a one-pass sweep")
+    depth.add_argument("--depths", help=f"comma-separated depths for a one-pass sweep (at most {MAX_SWEEP_DEPTHS})")
     p.add_argument("--every-depth", action="store_true",
-                   help="with --depth L: sweep every depth 1..L in one pass")
+                   help=f"with --depth L: sweep every depth 1..L in one pass (L <= {MAX_SWEEP_DEPTHS}: "
+                   "the output holds one n x n matrix per depth)")
     add_kernel_and_digits(p)
     p.add_argument("--route", default="certified", choices=ROUTES)
     finish_parser(p, run, render_table)
 
 
+def requested_depths(args: argparse.Namespace) -> list[int]:
+    """The depths of --depth L, --depth L --every-depth or --depths LIST (sweeps capped, see MAX_SWEEP_DEPTHS)."""
+    if args.depth is None:
+        if args.every_depth:
+            raise InputError("--every-depth goes with --depth L (it sweeps 1..L), not with --depths")
+        depths = sorted(set(parse_depth_list(args.depths, "--depths")))
+        if len(depths) > MAX_SWEEP_DEPTHS:
+            raise InputError(f"--depths lists {len(depths)} depths; at most {MAX_SWEEP_DEPTHS} "
+                             "(the output holds one n x n matrix per depth)")
+        return depths
+    top = check_depth(args.depth, "--depth")
+    if not args.every_depth:
+        return [top]
+    if top > MAX_SWEEP_DEPTHS:
+        raise InputError(f"--every-depth sweeps at most {MAX_SWEEP_DEPTHS} depths (the output holds one "
+                         f"n x n matrix per depth), got --depth {quoted(args.depth)}; list depths with --depths")
+    return list(range(1, top + 1))
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    if args.depth is not None:
-        top = check_depth(args.depth)
-        depths = list(range(1, top + 1)) if args.every_depth else [top]
-    else:
-        depths = parse_int_list(args.depths, "--depths")
+    depths = requested_depths(args)
     digits = check_digits(args.digits)
     data = load_dataset(args.data, args.project)
+    if len(depths) > 1 and len(depths) * data.n**2 > MAX_SWEEP_ENTRIES:
+        raise InputError(f"a sweep of {len(depths)} depths over {data.n} points prints {len(depths) * data.n**2} "
+                         f"matrix entries; at most {MAX_SWEEP_ENTRIES} (output size): ask for fewer depths")
     results = kernel_sweep(data, depths, kernel=args.kernel, digits=digits, route=args.route,
-                           param=model_from_args(args), progress=progress_from_args(args))
+                           param=model_from_args(args), progress=progress_from_args(args),
+                           on_plan=plan_announcer(args))
     payloads = [r.to_json() for r in results]
     if len(payloads) == 1:
         return payloads[0]
@@ -66,15 +95,20 @@ def _render_one(p: dict[str, Any]) -> str:
            if p["working_precision_bits"] else ""),
         f"raw kernel = {p['raw_factor']['value']} x normalized",
     ]
-    cols = min(p["m"], MAX_TABLE_COLUMNS)
-    for i, row in enumerate(p["matrix"]):
-        cells = []
-        for j, entry in enumerate(row[:cols]):
-            text = entry["mid"] if i != j else "1"
-            if entry["rad"] not in (None, "0") and i != j:
-                text += f" ±{entry['rad']}"
-            cells.append(text)
-        lines.append(f"[{i}] " + "  ".join(cells) + ("  …" if p["m"] > cols else ""))
+    # every entry is shown: wide matrices are printed in blocks of MAX_TABLE_COLUMNS columns (as numpy wraps)
+    for start in range(0, p["m"], MAX_TABLE_COLUMNS):
+        stop = min(p["m"], start + MAX_TABLE_COLUMNS)
+        if p["m"] > MAX_TABLE_COLUMNS:
+            lines.append(f"columns {start}..{stop - 1}:")
+        for i, row in enumerate(p["matrix"]):
+            cells = []
+            for j in range(start, stop):
+                entry = row[j]
+                text = entry["mid"] if i != j else "1"
+                if entry["rad"] not in (None, "0") and i != j:
+                    text += f" ±{entry['rad']}"
+                cells.append(text)
+            lines.append(f"[{i}] " + "  ".join(cells))
     if p["route"] == "float64":
         lines.append("NOTE: float64 values are best effort; they carry no error bound.")
     return "\n".join(lines)

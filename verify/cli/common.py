@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
+from ..dataset import Dataset, pair_index
+from ..depths import parse_depth_list
 from ..errors import InputError
-from ..params import Parameterization
+from ..params import Parameterization, exact_integer
+
+if TYPE_CHECKING:
+    from ..kernels import SweepPlan
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,24 +35,46 @@ def progress_from_args(args: argparse.Namespace) -> bool | None:
 
 
 def parse_int_list(text: str, what: str) -> list[int]:
-    """'1,10,1e3' -> [1, 10, 1000] (integers only; 1eK allowed as a power of ten)."""
-    out = []
-    for cell in str(text).split(","):
-        cell = cell.strip()
-        if not cell:
-            continue
-        try:
-            if "e" in cell.lower():
-                mant, _, exp = cell.lower().partition("e")
-                value = int(mant) * 10 ** int(exp)
-            else:
-                value = int(cell, 10)
-        except ValueError:
-            raise InputError(f"{what}: not an integer: {cell!r}") from None
-        out.append(value)
-    if not out:
-        raise InputError(f"{what}: empty list")
-    return out
+    """'1,10,1e3' -> [1, 10, 1000]: a list of depths (integers >= 1), by the engine's one depth parser."""
+    return parse_depth_list(text, what)
+
+
+def ascii_integer(text: str) -> int:
+    """argparse ``type=`` of integer options (--digits): ASCII decimal integers only, sized before computing."""
+    try:
+        return exact_integer(text, "value", max_magnitude=9)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("value: ")) from None
+
+
+def announce_plan(plan: SweepPlan, args: argparse.Namespace, command: str = "kernel") -> None:
+    """The up-front line on stderr (unless --quiet): points, pairs, depth and a rough time estimate."""
+    if not getattr(args, "quiet", False):
+        print(f"ntk-verify: {command}: {plan.describe()}", file=sys.stderr, flush=True)
+
+
+def plan_announcer(args: argparse.Namespace, command: str = "kernel") -> Callable[[SweepPlan], None]:
+    """``on_plan=`` callback for :func:`verify.kernels.kernel_sweep` that prints :func:`announce_plan`'s line."""
+    return lambda plan: announce_plan(plan, args, command)
+
+
+def announce_dataset(args: argparse.Namespace, data: Dataset, depths: Sequence[int], command: str,
+                     columns: Dataset | None = None, route: str = "certified") -> None:
+    """The up-front line for commands that do not call kernel_sweep themselves (solve, condition).
+
+    Counts the distinct pairs exactly (about 2 us a pair) before the real work starts.
+    """
+    if getattr(args, "quiet", False):
+        return
+    from ..kernels import sweep_plan
+
+    symmetric = columns is None
+    cols = data if columns is None else columns
+    _, unique = pair_index(data, cols, symmetric)
+    digits = args.digits if isinstance(getattr(args, "digits", None), int) else 30
+    plan = sweep_plan(data, cols, symmetric, sorted(set(depths)), route, digits,
+                      model_from_args(args).is_default, len(unique))
+    announce_plan(plan, args, command)
 
 
 def shorten(text: str, digits: int) -> str:
@@ -57,7 +87,8 @@ def add_kernel_and_digits(p: argparse.ArgumentParser) -> None:
     from ..kernels import KERNELS
 
     p.add_argument("--kernel", default="ntk", choices=KERNELS)
-    p.add_argument("--digits", default="30", help="correct decimal digits requested (default 30)")
+    p.add_argument("--digits", default="30", type=ascii_integer,
+                   help="correct decimal digits requested (default 30)")
 
 
 def finish_parser(p: argparse.ArgumentParser, run, render, project: bool = True) -> None:

@@ -103,6 +103,15 @@ def _reason(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc).splitlines()[0][:200]
 
 
+class ExitAfterOutput(Exception):
+    """Raised by a command whose output is complete but whose run failed: ``main`` prints the
+    payload, then ``message`` as one error line on stderr, and exits with ``code``."""
+
+    def __init__(self, payload: Any, message: str, code: int) -> None:
+        super().__init__(message)
+        self.payload, self.message, self.code = payload, message, code
+
+
 def render_payload(payload: Any, args: argparse.Namespace) -> str:
     """The payload as the command prints it: JSON, or the command's table with ``--format table``."""
     render = getattr(args, "render", None)

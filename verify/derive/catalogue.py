@@ -109,7 +109,8 @@ def _numerics(max_direct_depth: int) -> _Numerics:
 
 
 def _item(id_: str, statement: str, lhs: tuple[str, str], rhs: sp.Basic, value: str,
-          method: str, numeric: str, digits: float | None, passed: bool) -> dict[str, Any]:
+          method: str, numeric: str, digits: float | None, passed: bool, *, rule: str) -> dict[str, Any]:
+    """One derived result; ``rule`` states the pass threshold of its numeric check (shown with it)."""
     lhs_text, lhs_latex = lhs
     return {
         "id": id_,
@@ -120,7 +121,7 @@ def _item(id_: str, statement: str, lhs: tuple[str, str], rhs: sp.Basic, value: 
         "model": DEFAULT_MODEL,
         "numeric_check": {"method": method, "numeric": numeric,
                           "agreement_digits": None if digits is None else round(digits, 2),
-                          "passed": bool(passed)},
+                          "rule": rule, "passed": bool(passed)},
     }
 
 
@@ -152,7 +153,8 @@ def _h_items() -> list[dict[str, Any]]:
             "with z = cos t coincide (sympy)",
             ("h(z)", "h(z)"), cms.h_expr(), f"forms agree: {cms.forms_agree()}",
             "sympy form vs certified gap-form evaluation (Arb) at z = -0.9, 0.3, 0.99",
-            _nstr(f_sym(mpmath.mpf("0.3"))), agree, cms.forms_agree() and agree > 50))
+            _nstr(f_sym(mpmath.mpf("0.3"))), agree, cms.forms_agree() and agree > 50,
+            rule="the three forms agree symbolically, and > 50 digits"))
 
         vals = cms.special_values()
         refs = [_mp(_h_cert(Fraction(v))) for v in (-1, 0, 1)]
@@ -163,7 +165,7 @@ def _h_items() -> list[dict[str, Any]]:
             "h.values", "values of h at -1, 0, 1", ("(h(-1), h(0), h(1))", "(h(-1), h(0), h(1))"),
             sp.Tuple(*[vals[v] for v in (-1, 0, 1)]), "(0, 1/pi, 1)",
             "certified 1 - g(1 - z) (Arb)", ", ".join(_nstr(r, 20) for r in refs), agree,
-            agree > 50))
+            agree > 50, rule="> 50 digits"))
 
         items.append(_derivative_item(1, cms.derivative_expr(), "h.derivative",
                                       "h' = kappa0 = (pi - arccos z)/pi, in [0, 1]; "
@@ -187,7 +189,8 @@ def _h_items() -> list[dict[str, Any]]:
             ("min_{[-1,1]} h''", r"\min_{[-1,1]} h''"), 1 / sp.pi, "1/pi",
             "certified first and second differences of h on a grid of step 1/100 (all > 0); "
             "numeric = smallest second difference quotient",
-            _nstr(min_second, 15), agree, monotone and agree > 3))
+            _nstr(min_second, 15), agree, monotone and agree > 3,
+            rule="all differences > 0, and min h'' within 3 digits of 1/pi (step 1/100)"))
 
         below = [Fraction(k - 1000, 1000) for k in range(0, 2000, 7)]
         above_diag = all(_h_cert(p) - arb(p.numerator) / p.denominator > 0 for p in below)
@@ -202,7 +205,8 @@ def _h_items() -> list[dict[str, Any]]:
             ("h'(z^*)", "h'(z^*)"), cms.fixed_point_type()[0],
             f"fixed points {cms.fixed_points()}; " + cms.fixed_point_type()[1],
             "certified h(z) - z > 0 on a grid of [-1, 0.999]; numeric = (1 - h(1 - eps))/eps "
-            "at eps = 1e-30", _nstr(_mp(slope), 20), agree, above_diag and agree > 13))
+            "at eps = 1e-30", _nstr(_mp(slope), 20), agree, above_diag and agree > 13,
+            rule="h(z) > z on the grid, and slope within 13 digits of 1"))
     return items
 
 
@@ -215,7 +219,7 @@ def _derivative_item(k: int, expr: sp.Expr, id_: str, statement: str) -> dict[st
     name = "h'" if k == 1 else "h''"
     return _item(id_, statement, (f"{name}(z)", f"{name}(z)"), expr,
                  sp.sstr(expr), f"mpmath numerical differentiation of h (order {k}) at "
-                 "z = -0.5, 0.3, 0.9", _nstr(refs[1], 20), agree, agree > 30)
+                 "z = -0.5, 0.3, 0.9", _nstr(refs[1], 20), agree, agree > 30, rule="> 30 digits")
 
 
 # ---- expansions near rho = 1 -------------------------------------------------------------
@@ -247,7 +251,8 @@ def _expansion_items(order: int) -> list[dict[str, Any]]:
                 "coefficients times sqrt(2)/pi)", (lhs, lhs), series, sp.sstr(series),
                 "certified value at eps = 1e-4 (Arb); agreement of the gap 1 - value; passes "
                 "if the error is below twice the first omitted term",
-                _nstr(ref, 25), _digits(gap, ref), abs(gap - ref) <= 2 * abs(omitted)))
+                _nstr(ref, 25), _digits(gap, ref), abs(gap - ref) <= 2 * abs(omitted),
+                rule=f"|error| <= 2 x first omitted term ({_nstr(2 * abs(omitted), 3)})"))
         w = 1000
         ref = _mp(1 / (gap_map_arb(arb(1) / (w * w))).sqrt()) - w
         step = w_step_series(order)
@@ -259,7 +264,7 @@ def _expansion_items(order: int) -> list[dict[str, Any]]:
             "in w = (1 - rho)^(-1/2) one layer is w -> G(w) = w + sqrt(2)/(3 pi) + 1/(3 pi^2 w) "
             "+ ...: a translation by sqrt(2)/(3 pi) per layer (hence 1 - rho^(L) ~ 9 pi^2/(2 L^2))",
             ("G(w)", "G(w)"), step, sp.sstr(step), "certified G(w) - w at w = 1000 (Arb)",
-            _nstr(ref, 25), agree, agree > 3 * (order + 1) - 2))
+            _nstr(ref, 25), agree, agree > 3 * (order + 1) - 2, rule=f"> {3 * (order + 1) - 2} digits"))
     return items
 
 
@@ -294,7 +299,7 @@ def _abel_items(order: int, num: _Numerics) -> list[dict[str, Any]]:
         items.append(_item(
             id_, statement, (lhs, lhs), expr, f"{const}(rho1 = 1/2) = {_nstr(values[-1], 30)}",
             f"{what} along a certified orbit (rho1 = 1/2) at L = {depth_txt}: constant",
-            _nstr(values[0], 30), spread, spread > need))
+            _nstr(values[0], 30), spread, spread > need, rule=f"constant to > {need} digits"))
     return items
 
 
@@ -364,7 +369,9 @@ def _law_items(order: int, num: _Numerics) -> list[dict[str, Any]]:
         f"certified L^2 (1 - rho^(L)) / (9 pi^2/2) at {depth_txt}; passes within twice the "
         "first correction |3 log L + 2 tau| / L",
         _nstr(plain / c_exact, 15), _digits(plain / c_exact, 1),
-        abs(plain / c_exact - 1) < 2 * first_order))
+        abs(plain / c_exact - 1) < 2 * first_order,
+        rule=f"|ratio - 1| < 2 |3 log L + 2 tau|/L = {_nstr(2 * first_order, 3)} (the digits column is "
+             "not the test: the law's own correction limits it)"))
     items.append(_agreement_item(
         "ntk.limit",
         "the normalized NTK off-diagonal entry ThetaBar^(L) tends to 1/4 for every rho^(1) in "
@@ -389,7 +396,7 @@ def _agreement_item(id_: str, statement: str, lhs: tuple[str, str], rhs: sp.Basi
     """An item whose check is the agreement of ``pair = (numeric, reference)``."""
     digits = _digits(*pair)
     return _item(id_, statement, lhs, rhs, value, method, _nstr(pair[0], 30), digits,
-                 digits > need)
+                 digits > need, rule=f"> {need:.1f} digits")
 
 
 def _law_item(id_: str, statement: str, lhs: tuple[str, str], law: DepthLaw, method: str,
@@ -398,7 +405,8 @@ def _law_item(id_: str, statement: str, lhs: tuple[str, str], law: DepthLaw, met
     worst = max(errors[0])
     digits = float(-mpmath.log10(worst)) if worst else float(DPS)
     return _item(id_, statement, lhs, law.expr(), f"first correction: {sp.sstr(law.correction(1))}", method,
-                 f"{_nstr(worst, 5)} (max {errors[1]} error)", digits, worst <= tol)
+                 f"{_nstr(worst, 5)} (max {errors[1]} error)", digits, worst <= tol,
+                 rule=f"max {errors[1]} error <= {_nstr(tol, 3)} (10^4 (log L)^(N+1)/L^(N+1))")
 
 
 # ---- weights and depth-for-delta ---------------------------------------------------------
@@ -444,7 +452,7 @@ def _weights_items() -> list[dict[str, Any]]:
                 f"deviation at L = 1e15: {_nstr(lim_dev, 5)}",
                 "certified weights at L = 1e15 (asymptotic route, Arb linear algebra on the "
                 "gaps) vs limit + first-order law", ", ".join(_nstr(x, 20) for x in w),
-                agree, agree > 24))
+                agree, agree > 24, rule="> 24 digits"))
     return items
 
 
@@ -474,7 +482,8 @@ def _depth_items(order: int, quick: bool) -> list[dict[str, Any]]:
         f"delta = 1e-{delta_exp}, rho1 = 1/2: L_min = {l_min} (formula: {sp.sstr(approx - 0)} "
         f"- tau = {_nstr(mpmath.mpf(str(approx)) - _mp(tau), 12)})",
         "certified direct iteration: 1 - rho^(L) >= delta at L_min - 1 and < delta at L_min",
-        str(l_min), float(len(str(l_min))) if ok else 0.0, ok))
+        str(l_min), float(len(str(l_min))) if ok else 0.0, ok,
+        rule="certified bracket: 1 - rho >= delta at L_min - 1 and < delta at L_min"))
     return items
 
 
@@ -516,7 +525,8 @@ def _ntk_depth_item(order: int) -> dict[str, Any]:
         "bisection on the certified asymptotic route: ThetaBar - 1/4 >= delta at L - 1 and "
         "< delta at L; compared with the root of the depth law",
         str(hi), float(len(str(hi))) if law_depth == hi else 0.0,
-        certified and law_depth == hi)
+        certified and law_depth == hi,
+        rule="certified bracket at L - 1 and L, and the law's root gives the same L")
 
 
 def derivation_catalogue(order: int = 6, max_direct_depth: int = 10**5,
