@@ -20,13 +20,18 @@ from .figures import render_png
 from .folder import previous_report_files, remove_report, swap_into_place, write_marker
 from .htmldoc import render_html
 from .markdown import render_markdown
+from .pdf import html_to_pdf
 from .text import counts_line, verdict_counts
 
 __all__ = ["counts_line", "render_html", "render_markdown", "verdict_counts", "verdict_table", "write_report"]
 
 
-def write_report(results: list[dict[str, Any]], provenance: dict[str, Any], out_dir: str | Path) -> Path:
+def write_report(results: list[dict[str, Any]], provenance: dict[str, Any], out_dir: str | Path,
+                 pdf_with: str | None = None) -> Path:
     """Write the report for JSON-ready check results into ``out_dir`` (replaced atomically).
+
+    With ``pdf_with`` (a Chromium executable, see :func:`reporting.pdf.find_chromium`) the
+    report also gets ``report.pdf``, printed from report.html.
 
     Raises :class:`reporting.folder.ReportFolderRefused` (nothing written or removed) when
     ``out_dir`` is a file, or a non-empty folder that is not a previous report of ours.
@@ -37,7 +42,7 @@ def write_report(results: list[dict[str, Any]], provenance: dict[str, Any], out_
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
     try:
         tmp.chmod(0o777 & ~_umask())                   # mkdtemp makes it private; a report is not
-        _write_files(tmp, results, provenance)
+        _write_files(tmp, results, provenance, pdf_with)
         previous = previous_report_files(out_dir) or []   # again: the user may have changed it meanwhile
         old = swap_into_place(tmp, out_dir)
     except BaseException:
@@ -55,7 +60,8 @@ def _umask() -> int:
     return mask
 
 
-def _write_files(folder: Path, results: list[dict[str, Any]], provenance: dict[str, Any]) -> None:
+def _write_files(folder: Path, results: list[dict[str, Any]], provenance: dict[str, Any],
+                 pdf_with: str | None) -> None:
     """The report's files, then the marker that lists them."""
     (folder / "figures").mkdir()
     pngs: dict[str, bytes] = {}
@@ -70,6 +76,8 @@ def _write_files(folder: Path, results: list[dict[str, Any]], provenance: dict[s
     (folder / "results.json").write_text(json.dumps(payload, indent=1) + "\n")
     (folder / "report.md").write_text(render_markdown(results, provenance))
     (folder / "report.html").write_text(render_html(results, provenance, pngs))
+    if pdf_with is not None:
+        html_to_pdf(folder / "report.html", folder / "report.pdf", pdf_with)
     write_marker(folder)
 
 

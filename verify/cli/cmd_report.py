@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="reports/latest",
                    help="output folder: created, or replaced atomically if it is an earlier report "
                    "(a folder holding anything else is refused)")
+    p.add_argument("--pdf", action="store_true",
+                   help="also write report.pdf, printed from report.html by a headless Chromium (optional: "
+                   "$CHROMIUM or chromium on the PATH; refused before any work if there is none)")
     p.add_argument("--format", default="table", choices=("table", "json"))
     add_check_arguments(p)
     p.set_defaults(handler=run, render=render_table)
@@ -27,9 +30,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from proofs_checks import run_checks
     from reporting import write_report
     from reporting.folder import ReportFolderRefused
+    from reporting.pdf import PdfUnavailable, find_chromium
     from reporting.provenance import provenance
 
     out_dir = check_output_path(args.out, "report-folder")     # before minutes of work
+    chromium = find_chromium() if args.pdf else None
+    if args.pdf and chromium is None:
+        raise InputError("--pdf needs a Chromium to print report.html (install chromium, or set $CHROMIUM to one)")
     ctx = context_from_args(args)
     start = time.perf_counter()
     results = [r.to_json() for r in run_checks(ctx)]
@@ -37,9 +44,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "parameterization": ctx.param.describe()}
     prov = provenance(settings, time.perf_counter() - start, ["ntk-verify", *sys.argv[1:]])
     try:
-        out = write_report(results, prov, out_dir)
+        out = write_report(results, prov, out_dir, pdf_with=chromium)
     except ReportFolderRefused as exc:    # the folder changed while the checks ran
         raise InputError(f"--out {args.out}: {exc}") from None
+    except PdfUnavailable as exc:         # nothing was written: the report is swapped in only when complete
+        raise InputError(f"--pdf: {exc}") from None
     checks = [{"id": r["id"], "kernel": r["kernel"], "verdict": r["verdict"], "certificate": r["certificate"],
                "seconds": r["seconds"]} for r in results]
     return finish({"out": str(out), "counts": count_verdicts(checks), "checks": checks}, args)
@@ -47,4 +56,4 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def render_table(payload: dict[str, Any], args: argparse.Namespace) -> str:
     return render_verdicts(payload, args) + f"\n\nreport written to {payload['out']}/ (report.md, report.html, " \
-        "results.json, figures/)"
+        "results.json, figures/" + (", report.pdf)" if args.pdf else ")")
