@@ -270,8 +270,11 @@ def forbid_lapack(monkeypatch) -> None:
 
     for name in ("qr", "eigh", "eig", "eigvalsh", "cholesky", "svd", "inv", "solve", "lstsq", "pinv", "det"):
         monkeypatch.setattr(np.linalg, name, refuse)
-    import numpy.linalg._linalg as np_linalg
+    import importlib
 
+    # numpy >= 2 keeps the implementation in numpy.linalg._linalg, numpy 1.x in numpy.linalg.linalg
+    np_linalg = importlib.import_module("numpy.linalg._linalg" if hasattr(np.linalg, "_linalg")
+                                        else "numpy.linalg.linalg")
     monkeypatch.setattr(np_linalg, "_umath_linalg", NoLapack())
     with pytest.raises(AssertionError, match="LAPACK"):    # the stub is effective
         np_linalg.qr(np.eye(2))
