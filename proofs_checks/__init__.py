@@ -50,7 +50,7 @@ def run_checks(ctx: CheckContext, ids: list[str] | None = None) -> list[CheckRes
 
     A check that raises is reported with the verdict ``error`` (and the exception in its
     certificate), never hidden; the user's own mistakes still stop the run: an
-    :class:`~verify.errors.InputError` (exit 2) or :class:`~verify.errors.PrecisionNotReached`
+    :class:`~verify.core.errors.InputError` (exit 2) or :class:`~verify.core.errors.PrecisionNotReached`
     (exit 3) propagates.
     """
     import dataclasses
@@ -59,7 +59,7 @@ def run_checks(ctx: CheckContext, ids: list[str] | None = None) -> list[CheckRes
 
     from tqdm import tqdm
 
-    from verify.errors import InputError, PrecisionNotReached
+    from verify.core.errors import InputError, PrecisionNotReached
 
     specs = all_checks()
     if ids:

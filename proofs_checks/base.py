@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from verify import DEFAULT, Dataset, Parameterization
-from verify.sources import load_dataset
+from verify.data.sources import load_dataset
 
 
 class Verdict(StrEnum):
@@ -175,6 +175,11 @@ class CheckContext:
 
     @property
     def data(self) -> Dataset:
+        """The dataset of ``data_spec``, loaded once (see :meth:`load_data`)."""
+        return self.load_data()
+
+    def load_data(self) -> Dataset:
+        """Load (once) and return the dataset: call it early so bad data fails before any check runs."""
         if self._data is None:
             self._data = load_dataset(self.data_spec)
         return self._data

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from verify.conditioning import conditioning_sweep
+from verify import KERNELS
+from verify.linalg.conditioning import conditioning_sweep
 
 from .base import CheckContext, CheckSpec, Evidence, Figure, Table
 from .common import ball_text
@@ -58,7 +59,7 @@ CHECK = CheckSpec(
                "det also carries the factor raw_factor^n)",
     method="certified det, spectrum and cond_2 (Arb, relative-accuracy gaps) along depth; the limit from the "
            "certified decay or settling of det over the last decades",
-    kernels=("ntk", "nngp"),
+    kernels=KERNELS,
     run=run,
     stated_claim=DetLimitClaim(Fraction(0)),
     false_claim=DetLimitClaim(Fraction(1)),

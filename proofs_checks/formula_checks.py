@@ -2,7 +2,7 @@
 
 A claimed formula is a callable of rho (mpmath numbers). It is compared with
 
-* the Gaussian expectation it claims to equal, by quadrature (``verify.gaussian_expectations``,
+* the Gaussian expectation it claims to equal, by quadrature (``verify.kernel.gaussian_expectations``,
   validated to the digits requested), at a grid of correlations;
 * neural-tangents (float64, committed reference data, ``data/nt_reference.json``): the raw
   kernels that the claimed recursion produces from the points, depths 1..50.

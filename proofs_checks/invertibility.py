@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from flint import arb, arb_mat, ctx
 
-from verify import Dataset, kernel_matrix
-from verify.balls import Ball, decimal_upper
-from verify.conditioning import conditioning_sweep
-from verify.singularity import diagnose, regime_of
-from verify.sources import load_dataset
+from verify import KERNELS, Dataset, kernel_matrix
+from verify.core.balls import Ball, decimal_upper
+from verify.data.sources import load_dataset
+from verify.linalg.conditioning import conditioning_sweep
+from verify.linalg.singularity import diagnose, regime_of
 
 from .base import CheckContext, CheckSpec, Evidence, Finding, Table
 from .common import ball_text, lower
@@ -125,7 +125,7 @@ def run(ctx_: CheckContext, kernel: str, claim: InvertibilityClaim):
         findings.append(Finding("coinciding points break invertibility", True, f"L = {d}: {msg}", "exact"))
     evidence = Evidence(tables=[Table(f"Invertibility of the normalized {kernel.upper()} by data regime "
                                       "(next check 2)", ["dataset", "L", "status", "evidence", "certificate / regime"],
-                                      rows, note="regimes from verify.singularity (exact rational diagnosis)")])
+                                      rows, note="regimes from verify.linalg.singularity (exact rational diagnosis)")])
     return findings, evidence, {"depths": depths, "datasets": list(regime_datasets())}
 
 
@@ -140,7 +140,7 @@ CHECK = CheckSpec(
     method="exact rational diagnosis of the data (coinciding points, antipodal pairs and the rank of their "
            "directions), certified lambda_min > 0 (Arb) where invertible, and a certified bound "
            "lambda_min <= |kappa u|_2 / |u|_2 for the exact null vector u where singular",
-    kernels=("ntk", "nngp"),
+    kernels=KERNELS,
     run=run,
     stated_claim=InvertibilityClaim(2, True, True),
     false_claim=InvertibilityClaim(2, False, True),

@@ -9,7 +9,7 @@ from fractions import Fraction
 from flint import arb, ctx, fmpq
 
 from verify import kernel_sweep
-from verify.correlation_map import gap_map_arb
+from verify.kernel.correlation_map import gap_map_arb
 
 from .base import CheckContext, CheckSpec, Evidence, Figure, Finding, Table
 from .common import RHO_GRID, ball_text, certainly_less, lower, pair_rows

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import mpmath
 
-from verify.gaussian_expectations import relu_relu_expectation
+from verify.kernel.gaussian_expectations import relu_relu_expectation
 
 from .base import CheckContext, CheckSpec, Evidence, Finding
 from .formula_checks import nt_finding, quadrature_finding

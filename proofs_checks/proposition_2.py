@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import mpmath
 
-from verify.gaussian_expectations import relu_derivative_expectation
+from verify.kernel.gaussian_expectations import relu_derivative_expectation
 
 from .base import CheckContext, CheckSpec, Evidence
 from .formula_checks import nt_finding, quadrature_finding

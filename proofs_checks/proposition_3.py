@@ -7,9 +7,9 @@ from fractions import Fraction
 
 import mpmath
 
-from verify import Dataset, InputError, kernel_matrix
-from verify.closed_form import flow_time, solve
-from verify.gradient_flow import integrate_gradient_flow
+from verify import KERNELS, Dataset, InputError, kernel_matrix
+from verify.linalg.closed_form import flow_time, solve
+from verify.linalg.gradient_flow import integrate_gradient_flow
 
 from .base import CheckContext, CheckSpec, Evidence, Finding, Table
 from .common import lower, upper
@@ -101,7 +101,7 @@ CHECK = CheckSpec(
     hypotheses="infinite width (constant kernel), invertible kappa, f_0 = 0, normalized kernel",
     method="the claimed formula (mpmath expm and LU) against a Taylor-series integration of df/dt = -eta K (f - Y) "
            "at two precisions; the engine's certified closed form must contain the ODE values",
-    kernels=("ntk", "nngp"),
+    kernels=KERNELS,
     run=run,
     stated_claim=FlowClaim(Fraction(1)),
     false_claim=FlowClaim(Fraction(2)),

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from verify.depth_thresholds import first_depth_below
+from verify.kernel.depth_thresholds import first_depth_below
 
 from .base import CheckContext, CheckSpec, Evidence, Figure, Finding, Table
 from .common import ball_text

@@ -7,10 +7,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from verify import KERNELS
+from verify.data.sources import load_dataset
 from verify.finite_width.montecarlo import PROFILES, run_study
-from verify.sources import load_dataset
 
 from .base import CheckContext, CheckSpec, Evidence, Figure, Finding, Table
+from .finite_width_claim import theorem1_summary
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def run(ctx_: CheckContext, kernel: str, claim: WidthClaim):
         f"{fit['depth']} (widths {min(fit['widths'])}..{max(fit['widths'])}, {fit['seeds']} networks each)",
         guarantee)]
     if kernel == "ntk":
-        for f in payload["theorem1"]["findings"][1:]:          # supporting context only
+        for f in theorem1_summary(payload)["findings"][1:]:          # supporting context only
             findings.append(Finding(f["name"], f["supports"] if f["supports"] else None, f["certificate"],
                                     f["guarantee"]))
     rows_w = [r for r in payload["tables"]["deviation_vs_width"] if r["kernel"] == kernel]
@@ -113,7 +115,7 @@ CHECK = CheckSpec(
     method="Monte Carlo over seeded finite networks (exact per-layer gradients, float64): deviation of the "
            "normalized empirical kernel from the certified infinite-width kernel; power-law fit in the width "
            "with a bootstrap 95% interval",
-    kernels=("ntk", "nngp"),
+    kernels=KERNELS,
     run=run,
     stated_claim=WidthClaim(-1),
     false_claim=WidthClaim(+1),

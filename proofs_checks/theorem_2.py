@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from verify import kernel_matrix, kernel_sweep
+from verify import KERNELS, kernel_matrix, kernel_sweep
 
 from .base import CheckContext, CheckSpec, Evidence, Figure, Finding, Table
 from .common import ball_text, certainly_less, lower, upper
@@ -117,7 +117,7 @@ CHECK = CheckSpec(
     hypotheses="default model; data on the sphere; distinct, non-antipodal points",
     method="certified kernel matrices along depth (every L = 1..10, then powers of ten); strict monotonicity "
            "from disjoint balls; the limit from certified distances to the claimed value",
-    kernels=("ntk", "nngp"),
+    kernels=KERNELS,
     run=run,
     stated_claim=KernelLimitClaim(Fraction(1), True),
     false_claim=KernelLimitClaim(Fraction(1, 2), False),

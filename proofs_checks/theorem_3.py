@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from verify import Ball, Dataset, kernel_matrix
-from verify.closed_form import solve_sweep
-from verify.float64_linalg import float64_weights, relative_error
+from verify import KERNELS, Ball, Dataset, kernel_matrix
+from verify.linalg.closed_form import solve_sweep
+from verify.linalg.float64_linalg import float64_weights, relative_error
 
 from .base import CheckContext, CheckSpec, Evidence, Figure, Finding, Table
 from .common import ball_text
@@ -112,7 +112,7 @@ CHECK = CheckSpec(
                "them; normalized kernel (W is scale-free)",
     method="certified solves (Arb) of kappa W^T = kappa_x^T along depth; convergence from the certified decay of "
            "the per-decade change of W; float64 alongside",
-    kernels=("ntk", "nngp"),
+    kernels=KERNELS,
     run=run,
     stated_claim=WeightsClaim(None),
     false_claim=WeightsClaim(Fraction(0)),

@@ -9,7 +9,13 @@ from fractions import Fraction
 import pytest
 from flint import acb, arb, ctx
 
-from verify.asymptotic_route import (
+from verify.core.balls import Ball
+from verify.core.errors import InputError
+from verify.data.pairs import PairCorrelation
+from verify.data.sources import load_dataset
+from verify.kernel.asymptotic.abel import arb_abel
+from verify.kernel.asymptotic.bounds import _defects, bounds_precision, circle_bounds, remainder_bounds
+from verify.kernel.asymptotic.route import (
     CIRCLE_BOXES,
     CIRCLE_RADIUS,
     GUARANTEE,
@@ -18,13 +24,8 @@ from verify.asymptotic_route import (
     series_order,
     switch_point,
 )
-from verify.balls import Ball
-from verify.derive.abel import arb_abel
-from verify.derive.bounds import _defects, bounds_precision, circle_bounds, remainder_bounds
-from verify.errors import InputError
-from verify.layer_schedule import LayerSchedule
-from verify.recursion_certified import PairCorrelation, certified_pair_sweep
-from verify.sources import load_dataset
+from verify.kernel.layer_schedule import LayerSchedule
+from verify.kernel.recursion_certified import certified_pair_sweep
 
 SCHED = LayerSchedule(Fraction(1), Fraction(0), 3)
 HALF = PairCorrelation(1, Fraction(1, 4))            # rho^(1) = 1/2

@@ -13,8 +13,8 @@ import pytest
 from proofs_checks import CheckContext, Verdict, all_checks, check_by_id
 from proofs_checks.slow_convergence import DepthOrderClaim
 from proofs_checks.theorem_2 import KernelLimitClaim
+from verify.data.sources import load_dataset
 from verify.finite_width import montecarlo as mc
-from verify.sources import load_dataset
 
 TINY_FINITE_WIDTH = mc.Profile("tiny", 2, (16, 32, 64, 128), 12, "dense", (16, 64), (2, 4), 8, "conditional",
                                (32, 2, 8), bootstrap=200, data="builtin:sphere-4")

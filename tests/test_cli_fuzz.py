@@ -145,10 +145,10 @@ def _time_limit(seconds: int) -> Iterator[None]:
 def stub_slow(monkeypatch: pytest.MonkeyPatch) -> None:
     """Stop derive, finite-width and check once their arguments are accepted."""
     import proofs_checks
-    import verify.cli.cmd_derive as cmd_derive
     import verify.cli.cmd_finite_width as cmd_finite_width
+    import verify.derive.catalogue as catalogue
 
-    monkeypatch.setattr(cmd_derive, "derivation_catalogue", _stub)
+    monkeypatch.setattr(catalogue, "derivation_catalogue", _stub)
     monkeypatch.setattr(cmd_finite_width, "run_study", _stub)
     monkeypatch.setattr(proofs_checks, "run_checks", _stub)
 

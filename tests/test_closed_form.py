@@ -12,9 +12,9 @@ from linalg_reference import assert_inside, gradient_flow, kernel_matrices, lu_c
 
 from verify import Ball, kernel_sweep
 from verify.cli import main
-from verify.closed_form import Problem, flow_time, load_labels, solve, solve_blocks, solve_sweep
-from verify.dataset import Dataset
-from verify.errors import InputError
+from verify.core.errors import InputError
+from verify.data.dataset import Dataset
+from verify.linalg.closed_form import Problem, flow_time, load_labels, solve, solve_blocks, solve_sweep
 
 TRAIN = [["1", "0", "0"], ["0.6", "0.8", "0"], ["0", "0.6", "0.8"], ["0.3", "-0.4", "0.5"],
          ["-0.2", "0.1", "0.9"]]

@@ -13,12 +13,14 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from linalg_reference import assert_inside, exact, kernel_matrices
 
-from verify import Ball, conditioning
+from verify import Ball
 from verify.cli import main
-from verify.conditioning import conditioning_sweep
-from verify.dataset import Dataset
-from verify.float64_linalg import breakdown_depth, float64_grams
-from verify.sources import load_dataset
+from verify.core.balls import arb_of_fraction
+from verify.data.dataset import Dataset
+from verify.data.sources import load_dataset
+from verify.linalg import conditioning
+from verify.linalg.conditioning import conditioning_sweep
+from verify.linalg.float64_linalg import breakdown_depth, float64_grams
 
 POINTS = [["1", "0", "0"], ["0.6", "0.8", "0"], ["0", "0.6", "0.8"], ["0.3", "-0.4", "0.5"],
           ["-0.2", "0.1", "0.9"]]
@@ -283,9 +285,9 @@ def test_weyl_bound_holds_for_rough_decompositions(diag, seed, noise_exp) -> Non
     q = [[(1 if i == j else 0) - 2 * w[i] * w[j] / norm2 for j in range(4)] for i in range(4)]
     k = [[sum(q[i][m] * diag[m] * q[j][m] for m in range(4)) for j in range(4)] for i in range(4)]
     with ctx.workprec(128):
-        a = arb_mat([[conditioning.arb_of_fraction(x) for x in row] for row in k])
+        a = arb_mat([[arb_of_fraction(x) for x in row] for row in k])
         eps = arb(2) ** -noise_exp
-        vectors = arb_mat([[(conditioning.arb_of_fraction(q[i][j]) + eps * ((i + 2 * j) % 3 - 1)).mid()
+        vectors = arb_mat([[(arb_of_fraction(q[i][j]) + eps * ((i + 2 * j) % 3 - 1)).mid()
                             for j in range(4)] for i in range(4)])
         values = [(arb(d) + eps * (m % 2)).mid() for m, d in enumerate(diag)]
         enc = conditioning.weyl_enclosures(a, values, vectors)

@@ -1,7 +1,7 @@
 """Symbolic derivations (verify.derive) checked against independent certified numerics.
 
 Reference values come from certified direct iteration of the depth recursion
-(verify.recursion_certified) or from sympy's own series/limits, never from the
+(verify.kernel.recursion_certified) or from sympy's own series/limits, never from the
 derivation being tested.
 """
 
@@ -16,22 +16,18 @@ import pytest
 import sympy as sp
 from flint import arb, ctx
 
-from verify.asymptotic_route import abel_constants
 from verify.cli import main
+from verify.data.pairs import PairCorrelation
 from verify.derive import correlation_map_symbolic as cms
-from verify.derive.abel import arb_abel, eval_a, eval_a_prime, eval_b, symbolic_abel, to_sympy
+from verify.derive.abel import symbolic_abel, to_sympy
 from verify.derive.asymptotics import gap_law, theta_law
 from verify.derive.catalogue import derivation_catalogue
-from verify.derive.expansions import (
-    EPS,
-    h_one_minus_series,
-    kappa0_one_minus_series,
-    q_coeffs,
-    w_step_series,
-)
+from verify.derive.expansions import EPS, h_one_minus_series, kappa0_one_minus_series, q_coeffs, w_step_series
 from verify.derive.weights import limit_expr, symbolic_first_order_check
-from verify.layer_schedule import LayerSchedule
-from verify.recursion_certified import PairCorrelation, certified_pair_sweep
+from verify.kernel.asymptotic.abel import arb_abel, eval_a, eval_a_prime, eval_b
+from verify.kernel.asymptotic.route import abel_constants
+from verify.kernel.layer_schedule import LayerSchedule
+from verify.kernel.recursion_certified import certified_pair_sweep
 
 BITS = 256
 DEPTHS = [10**4, 10**5]

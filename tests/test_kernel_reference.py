@@ -16,7 +16,7 @@ from conftest import DATA
 from reference import reference_normalized
 
 from verify import kernel_matrix, kernel_sweep
-from verify.balls import Ball
+from verify.core.balls import Ball
 
 RHOS = ["-1", "-0.99", "-0.5", "0", "0.3", "0.9", "0.999999", "0.999999999999999999999999999999"]
 

@@ -23,7 +23,7 @@ from proofs_checks.base import CheckSpec, Evidence, Figure, Finding, Verdict
 from reporting import folder as report_folder
 from reporting.folder import MARKER
 from verify.cli import cmd_bench, main
-from verify.errors import InputError, PrecisionNotReached
+from verify.core.errors import InputError, PrecisionNotReached
 from verify.finite_width import montecarlo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -227,7 +227,7 @@ def no_computation(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(montecarlo, "run_study", _never)
     monkeypatch.setattr("verify.cli.cmd_finite_width.run_study", _never)
     monkeypatch.setattr(cmd_bench, "bench_kernel", _never)
-    monkeypatch.setattr("verify.bench_solve.bench_solve", _never)
+    monkeypatch.setattr("verify.bench.solve.bench_solve", _never)
 
 
 def _bad_paths(tmp_path: Path) -> dict[str, str]:
@@ -288,7 +288,7 @@ def test_path_check_creates_nothing(tmp_path: Path) -> None:
 
 def test_bench_writes_only_into_out(monkeypatch, tmp_path: Path, capsys) -> None:
     monkeypatch.setattr(cmd_bench, "bench_kernel", lambda progress=None: {"cases": {"fake": {"seconds": 1}}})
-    monkeypatch.setattr("verify.bench_solve.bench_solve", lambda progress=None: {"certified_seconds": 2})
+    monkeypatch.setattr("verify.bench.solve.bench_solve", lambda progress=None: {"certified_seconds": 2})
     monkeypatch.chdir(tmp_path)
     code, _, err, _ = _cli(["bench", "--out", "mine", "--quiet"], capsys)
     assert code == 0, err

@@ -19,21 +19,15 @@ import sympy as sp
 from conftest import DATA
 from flint import acb, arb, ctx
 
-from verify import asymptotic_route
-from verify.asymptotic_route import (
-    CIRCLE_BOXES,
-    CIRCLE_RADIUS,
-    MAX_SERIES_DIGITS,
-    _enclose_w,
-    asymptotic_pair_sweep,
-    series_order,
-    switch_point,
-)
-from verify.balls import Ball
 from verify.cli import main
-from verify.derive import bounds
-from verify.derive.abel import arb_abel, eval_a
-from verify.derive.bounds import (
+from verify.core.balls import Ball
+from verify.core.errors import PrecisionNotReached, PrecisionTooLow
+from verify.core.precision import run_to_digits
+from verify.data.pairs import PairCorrelation
+from verify.kernel.asymptotic import bounds
+from verify.kernel.asymptotic import route as asymptotic_route
+from verify.kernel.asymptotic.abel import arb_abel, eval_a
+from verify.kernel.asymptotic.bounds import (
     BoundNotProven,
     _q_acb,
     check_map_increasing,
@@ -42,12 +36,19 @@ from verify.derive.bounds import (
     q_coefficient,
     remainder_bounds,
 )
-from verify.derive.expansions import q_coeffs
-from verify.derive.series import ser_log, ser_mul, ser_pow
-from verify.errors import PrecisionNotReached, PrecisionTooLow
-from verify.layer_schedule import LayerSchedule
-from verify.precision import run_to_digits
-from verify.recursion_certified import PairCorrelation, certified_pair_sweep
+from verify.kernel.asymptotic.coefficients import q_coeffs
+from verify.kernel.asymptotic.route import (
+    CIRCLE_BOXES,
+    CIRCLE_RADIUS,
+    MAX_SERIES_DIGITS,
+    _enclose_w,
+    asymptotic_pair_sweep,
+    series_order,
+    switch_point,
+)
+from verify.kernel.asymptotic.series import ser_log, ser_mul, ser_pow
+from verify.kernel.layer_schedule import LayerSchedule
+from verify.kernel.recursion_certified import certified_pair_sweep
 
 SCHED = LayerSchedule(Fraction(1), Fraction(0), 3)
 X = sp.Symbol("x")
@@ -247,7 +248,8 @@ def test_bug_in_the_asymptotic_route_propagates_at_once(monkeypatch: pytest.Monk
 
 
 def test_bug_in_the_direct_route_propagates_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    from verify import kernel_matrix, kernels
+    from verify import kernel_matrix
+    from verify.kernel import routes as kernels
 
     calls = []
 

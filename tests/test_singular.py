@@ -16,12 +16,12 @@ from linalg_reference import assert_inside, cosine, exact, kernel_matrices, lu_c
 from proofs_checks.invertibility import _null_residual, rayleigh_bound
 from verify import Ball, kernel_matrix
 from verify.cli import main
-from verify.closed_form import solve
-from verify.conditioning import arb_from_gaps, conditioning_sweep
-from verify.dataset import Dataset
-from verify.errors import SingularKernelError
-from verify.params import Parameterization
-from verify.singularity import diagnose, regime_of
+from verify.core.errors import SingularKernelError
+from verify.core.params import Parameterization
+from verify.data.dataset import Dataset
+from verify.linalg.closed_form import solve
+from verify.linalg.conditioning import arb_from_gaps, conditioning_sweep
+from verify.linalg.singularity import diagnose, regime_of
 
 TEST = Dataset.from_rows([["0.2", "0.3", "0.9"]])
 R3 = [["1", "0"], ["0", "1"], ["-1", "0"], ["0", "-1"], ["1", "1"], ["-1", "-1"]]  # 3 pairs in R^2

@@ -4,7 +4,7 @@ Each command lives in its own module in this package and exposes
 ``register(subparsers)``; the parser it adds sets ``handler=run`` where
 ``run(args) -> dict`` returns the JSON payload, and optionally ``render=`` a
 function turning the payload into a human table. Bad input raises
-:class:`verify.errors.InputError`, which becomes one line on stderr and exit 2.
+:class:`verify.core.errors.InputError`, which becomes one line on stderr and exit 2.
 Output files are written atomically (:func:`verify.cli.output.write_atomic`).
 """
 
@@ -16,8 +16,8 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from ..errors import InputError, PrecisionNotReached
-from .output import ExitAfterOutput, render_payload
+from verify.cli.output import ExitAfterOutput, render_payload
+from verify.core.errors import InputError, PrecisionNotReached
 
 COMMAND_ORDER = ["kernel", "solve", "condition", "derive", "finite_width", "check", "report",
                  "bench"]

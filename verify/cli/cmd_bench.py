@@ -10,14 +10,14 @@ import argparse
 import importlib
 from typing import Any
 
-from ..benchmarks import bench_kernel
-from .common import add_progress_argument, progress_from_args
-from .output import check_output_path, write_json
+from verify.bench.kernel import bench_kernel
+from verify.cli.common import add_progress_argument, progress_from_args
+from verify.cli.output import check_output_path, write_json
 
 DEFAULT_OUT = "reports/latest-bench"
 
 # Other benchmark suites register here as (file name, module, function).
-EXTRA_SUITES = [("solve.json", "verify.bench_solve", "bench_solve")]
+EXTRA_SUITES = [("solve.json", "verify.bench.solve", "bench_solve")]
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -10,8 +10,8 @@ import argparse
 from collections import Counter
 from typing import Any
 
-from .common import add_progress_argument, progress_from_args
-from .output import ExitAfterOutput
+from verify.cli.common import add_progress_argument, progress_from_args
+from verify.cli.output import ExitAfterOutput
 
 CHECK_ERROR_EXIT = 4
 
@@ -25,13 +25,23 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
 
 def context_from_args(args: argparse.Namespace):
     from proofs_checks import CheckContext
-    from verify.precision import check_digits
-    from verify.sources import load_dataset
+    from verify.core.precision import check_digits
 
     ctx = CheckContext(profile=args.profile, data_spec=args.data, digits=check_digits(args.digits),
                        progress=progress_from_args(args))
-    ctx._data = load_dataset(args.data)     # fail early on bad data
+    ctx.load_data()                         # fail early on bad data
     return ctx
+
+
+def list_ids_in_help(p: argparse.ArgumentParser) -> None:
+    """Put the check ids under ``--help``, loading the checks only when help is asked for."""
+    plain = p.format_help
+
+    def format_help() -> str:
+        p.epilog = check_ids_text()
+        return plain()
+
+    p.format_help = format_help  # type: ignore[method-assign]
 
 
 def check_ids_text() -> str:
@@ -46,8 +56,9 @@ def check_ids_text() -> str:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("check", help="run claim checks, print verdicts", epilog=check_ids_text(),
+    p = sub.add_parser("check", help="run claim checks, print verdicts",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    list_ids_in_help(p)
     p.add_argument("ids", nargs="*", metavar="ID", help="check ids (default: all; listed below)")
     p.add_argument("--format", default="table", choices=("table", "json"))
     add_check_arguments(p)

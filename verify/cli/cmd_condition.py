@@ -23,11 +23,21 @@ import argparse
 import time
 from typing import Any
 
-from ..conditioning import Conditioning, KernelSource, conditioning_sweep
-from ..dataset import Dataset
-from ..depths import check_depth
-from ..errors import SingularKernelError
-from ..float64_linalg import (
+from verify.cli.common import (
+    add_kernel_and_digits,
+    finish_parser,
+    model_from_args,
+    parse_int_list,
+    progress_from_args,
+    value_text,
+)
+from verify.core.depths import check_depth
+from verify.core.errors import SingularKernelError
+from verify.core.precision import check_digits
+from verify.data.dataset import Dataset
+from verify.data.sources import load_dataset
+from verify.linalg.conditioning import Conditioning, KernelSource, conditioning_sweep
+from verify.linalg.float64_linalg import (
     BREAKDOWN_THRESHOLD,
     breakdown_depth,
     float64_conditioning,
@@ -35,17 +45,7 @@ from ..float64_linalg import (
     scalar_relative_error,
     split_weights_error,
 )
-from ..precision import check_digits
-from ..singularity import Regime, diagnose, regime_of
-from ..sources import load_dataset
-from .cmd_solve import value_text
-from .common import (
-    add_kernel_and_digits,
-    finish_parser,
-    model_from_args,
-    parse_int_list,
-    progress_from_args,
-)
+from verify.linalg.singularity import Regime, diagnose, regime_of
 
 SCALARS = ("det", "lambda_min", "lambda_max", "condition_number")
 

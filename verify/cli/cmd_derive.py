@@ -13,10 +13,9 @@ import argparse
 import time
 from typing import Any
 
-from ..depths import check_depth
-from ..derive.catalogue import DEFAULT_MODEL, derivation_catalogue
-from ..errors import InputError
-from ..params import exact_integer, quoted
+from verify.core.depths import check_depth
+from verify.core.errors import InputError
+from verify.core.params import exact_integer, quoted
 
 MAX_ORDER = 10
 
@@ -46,8 +45,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if not 10**3 <= depth <= 10**7:
         raise InputError(f"--max-direct-depth must be between 1e3 and 1e7, got {quoted(args.max_direct_depth)}")
     start = time.perf_counter()
-    items = derivation_catalogue(order, max_direct_depth=depth, quick=args.quick)
-    return {"command": "derive", "model": DEFAULT_MODEL, "order": order,
+    from verify.derive import catalogue  # sympy: loaded only when derive runs
+
+    items = catalogue.derivation_catalogue(order, max_direct_depth=depth, quick=args.quick)
+    return {"command": "derive", "model": catalogue.DEFAULT_MODEL, "order": order,
             "max_direct_depth": depth, "items": items,
             "all_passed": all(it["numeric_check"]["passed"] for it in items),
             "seconds": round(time.perf_counter() - start, 3)}

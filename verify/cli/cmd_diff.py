@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from verify.core.errors import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..errors import InputError
-from ..finite_width.montecarlo import NORMALIZATIONS, PROFILES, run_study
-from ..params import exact_integer, quoted
-from ..sources import load_dataset
-from .common import finish_parser, model_from_args, progress_from_args
-from .output import check_output_path, write_json
+from verify.cli.common import finish_parser, model_from_args, progress_from_args
+from verify.cli.output import check_output_path, write_atomic, write_json
+from verify.core.errors import InputError
+from verify.core.params import KERNELS, exact_integer, quoted
+from verify.data.sources import load_dataset
+from verify.finite_width.montecarlo import NORMALIZATIONS, PROFILES, run_study
 
 RESULT_FILE = "finite_width.json"
 
@@ -51,11 +51,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     data = load_dataset(args.data or profile.data, args.project)
     payload = run_study(profile, data, param, seed=seed, normalize=args.normalize,
                         progress=progress_from_args(args))
+    from proofs_checks.finite_width_claim import theorem1_summary
+
+    payload["theorem1"] = theorem1_summary(payload)
     payload["figures"] = None
     if out is not None:
-        from ..finite_width.figures import write_figures
+        from reporting.finite_width_figures import render_figures
 
-        payload["figures"] = write_figures(payload, out)
+        payload["figures"] = {name: str(write_atomic(out / f"finite_width_{name}.png", png))
+                              for name, png in render_figures(payload).items()}
         write_json(out / RESULT_FILE, payload)
     return payload
 
@@ -96,7 +100,7 @@ def render_table(payload: dict[str, Any], args: argparse.Namespace | None = None
               f"({cc['seeds']} networks each): "
               + "; ".join(f"{k.upper()} dense {cc[k]['dense_mean']:.4f} vs conditional "
                           f"{cc[k]['conditional_mean']:.4f} (z = {cc[k]['z']:.2f})"
-                          for k in ("ntk", "nngp"))]
+                          for k in KERNELS)]
     t1 = payload["theorem1"]
     lines.append(f"Theorem 1 ({t1['claim']}): {t1['verdict'].upper()}")
     if payload.get("figures"):

@@ -5,19 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..depths import check_depth, parse_depth_list
-from ..errors import InputError
-from ..kernels import ROUTES, kernel_sweep
-from ..params import quoted
-from ..precision import check_digits
-from ..sources import load_dataset
-from .common import (
-    add_kernel_and_digits,
-    finish_parser,
-    model_from_args,
-    plan_announcer,
-    progress_from_args,
-)
+from verify.cli.common import add_kernel_and_digits, finish_parser, model_from_args, plan_announcer, progress_from_args
+from verify.core.depths import check_depth, parse_depth_list
+from verify.core.errors import InputError
+from verify.core.params import quoted
+from verify.core.precision import check_digits
+from verify.data.sources import load_dataset
+from verify.kernel.routes import ROUTES, kernel_sweep
 
 MAX_TABLE_COLUMNS = 6
 # Sweep caps, for output size: a sweep prints one full n x n matrix per depth, twice in JSON

@@ -7,10 +7,10 @@ import sys
 import time
 from typing import Any
 
-from ..errors import InputError
-from .cmd_check import add_check_arguments, context_from_args, count_verdicts, finish
-from .cmd_check import render_table as render_verdicts
-from .output import check_output_path
+from verify.cli.cmd_check import add_check_arguments, context_from_args, count_verdicts, finish
+from verify.cli.cmd_check import render_table as render_verdicts
+from verify.cli.output import check_output_path
+from verify.core.errors import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:

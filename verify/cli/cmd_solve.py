@@ -24,10 +24,20 @@ from typing import Any
 
 import numpy as np
 
-from ..closed_form import TIME_SCALES, flow_time, load_labels, solve
-from ..depths import check_depth, depth_text
-from ..errors import InputError
-from ..float64_linalg import (
+from verify.cli.common import (
+    add_kernel_and_digits,
+    finish_parser,
+    model_from_args,
+    progress_from_args,
+    value_text,
+)
+from verify.core.depths import check_depth, depth_text
+from verify.core.errors import InputError
+from verify.core.precision import check_digits
+from verify.data.sources import load_dataset
+from verify.kernel.routes import PLAIN_MAX_DEPTH, kernel_sweep
+from verify.linalg.closed_form import TIME_SCALES, flow_time, load_labels, solve
+from verify.linalg.float64_linalg import (
     GUARANTEE,
     float64_conditioning,
     float64_flow,
@@ -35,16 +45,6 @@ from ..float64_linalg import (
     float64_weights,
     relative_error,
     to_float,
-)
-from ..kernels import PLAIN_MAX_DEPTH, kernel_sweep
-from ..precision import check_digits
-from ..sources import load_dataset
-from .common import (
-    add_kernel_and_digits,
-    finish_parser,
-    model_from_args,
-    progress_from_args,
-    shorten,
 )
 
 MAX_TABLE_COLUMNS = 6
@@ -156,15 +156,6 @@ def render_table(p: dict[str, Any], args: argparse.Namespace) -> str:
 
 def _err(v: float | None) -> str:
     return "n/a" if v is None else f"{v:.2e}"
-
-
-def value_text(entry: dict[str, str] | None, digits: int) -> str:
-    """'mid ±rad' of a JSON enclosure, shortened for a table."""
-    if entry is None:
-        return "n/a"
-    mant, e, exp = entry["mid"].partition("e")
-    text = shorten(mant, digits) + e + exp
-    return text if entry.get("rad") in (None, "0") else f"{text} ±{entry['rad']}"
 
 
 def matrix_lines(rows: list[list[dict[str, str]]], digits: int, max_cols: int) -> list[str]:

@@ -7,13 +7,14 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from ..dataset import Dataset, pair_index
-from ..depths import parse_depth_list
-from ..errors import InputError
-from ..params import Parameterization, exact_integer
+from verify.core.depths import parse_depth_list
+from verify.core.errors import InputError
+from verify.core.params import Parameterization, exact_integer
+from verify.data.dataset import Dataset
+from verify.data.pairs import pair_index
 
 if TYPE_CHECKING:
-    from ..kernels import SweepPlan
+    from verify.kernel.routes import SweepPlan
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -54,7 +55,7 @@ def announce_plan(plan: SweepPlan, args: argparse.Namespace, command: str = "ker
 
 
 def plan_announcer(args: argparse.Namespace, command: str = "kernel") -> Callable[[SweepPlan], None]:
-    """``on_plan=`` callback for :func:`verify.kernels.kernel_sweep` that prints :func:`announce_plan`'s line."""
+    """``on_plan=`` callback for :func:`verify.kernel.routes.kernel_sweep` that prints :func:`announce_plan`'s line."""
     return lambda plan: announce_plan(plan, args, command)
 
 
@@ -66,7 +67,7 @@ def announce_dataset(args: argparse.Namespace, data: Dataset, depths: Sequence[i
     """
     if getattr(args, "quiet", False):
         return
-    from ..kernels import sweep_plan
+    from verify.kernel.routes import sweep_plan
 
     symmetric = columns is None
     cols = data if columns is None else columns
@@ -84,7 +85,7 @@ def shorten(text: str, digits: int) -> str:
 
 def add_kernel_and_digits(p: argparse.ArgumentParser) -> None:
     """--kernel ntk|nngp and --digits D (digits of the result)."""
-    from ..kernels import KERNELS
+    from verify.kernel.routes import KERNELS
 
     p.add_argument("--kernel", default="ntk", choices=KERNELS)
     p.add_argument("--digits", default="30", type=ascii_integer,
@@ -93,7 +94,7 @@ def add_kernel_and_digits(p: argparse.ArgumentParser) -> None:
 
 def finish_parser(p: argparse.ArgumentParser, run, render, project: bool = True) -> None:
     """The options every data command ends with: projection, output format, model, progress."""
-    from ..dataset import PROJECTIONS
+    from verify.data.dataset import PROJECTIONS
 
     if project:
         p.add_argument("--project", default="normalize", choices=PROJECTIONS)
@@ -101,3 +102,12 @@ def finish_parser(p: argparse.ArgumentParser, run, render, project: bool = True)
     add_model_arguments(p)
     add_progress_argument(p)
     p.set_defaults(handler=run, render=render)
+
+
+def value_text(entry: dict[str, str] | None, digits: int) -> str:
+    """'mid ±rad' of a JSON enclosure, shortened for a table."""
+    if entry is None:
+        return "n/a"
+    mant, e, exp = entry["mid"].partition("e")
+    text = shorten(mant, digits) + e + exp
+    return text if entry.get("rad") in (None, "0") else f"{text} ±{entry['rad']}"

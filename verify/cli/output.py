@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import InputError
+from verify.core.errors import InputError
 
 OutputKind = Literal["folder", "report-folder"]
 

@@ -1,6 +1,6 @@
 """Symbolic derivations (sympy) of the correlation map and the depth asymptotics.
 
-Default model only: sigma_w^2 = 1, sigma_b^2 = 0 (``verify.params.DEFAULT``).
+Default model only: sigma_w^2 = 1, sigma_b^2 = 0 (``verify.core.params.DEFAULT``).
 
 * :mod:`.correlation_map_symbolic`: h as the degree-1 arc-cosine kernel, its values,
   derivatives, monotonicity, convexity and its unique, parabolic fixed point z* = 1.

@@ -35,9 +35,9 @@ import sympy as sp
 from sympy.polys.fields import field
 from sympy.polys.rings import ring
 
-from .abel import AbelCoefficients, abel_coefficients
-from .expansions import KAPPA_VALUE
-from .series import ser_log, ser_mul, ser_pow
+from verify.derive.expansions import KAPPA_VALUE
+from verify.kernel.asymptotic.abel import AbelCoefficients, abel_coefficients
+from verify.kernel.asymptotic.series import ser_log, ser_mul, ser_pow
 
 L_SYM = sp.Symbol("L", positive=True)
 TAU = sp.Symbol("tau", real=True)

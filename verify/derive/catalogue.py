@@ -4,7 +4,7 @@ Each item is a dict with ``id``, ``statement`` (text), ``latex``, ``text`` (the
 formula in plain text), ``value`` (string) and ``numeric_check`` =
 ``{method, numeric, agreement_digits, passed}``. The checks compare each symbolic
 result with an independent numeric route: certified direct iteration of the
-depth recursion (Arb balls, :mod:`verify.recursion_certified`) or certified
+depth recursion (Arb balls, :mod:`verify.kernel.recursion_certified`) or certified
 evaluation of h, never the derivation itself. Default model (sigma_w^2 = 1,
 sigma_b^2 = 0) throughout.
 
@@ -28,24 +28,11 @@ import mpmath
 import sympy as sp
 from flint import arb, ctx
 
-from ..asymptotic_route import abel_constants, asymptotic_pair_sweep
-from ..correlation_map import gap_map_arb, h_mpmath
-from ..dataset import pair_correlation
-from ..layer_schedule import LayerSchedule
-from ..recursion_certified import PairCorrelation, certified_pair_sweep
-from . import correlation_map_symbolic as cms
-from .abel import abel_expr, arb_abel, b_series_expr, eval_a, eval_a_prime, eval_b
-from .asymptotics import (
-    DELTA,
-    L_SYM,
-    N_SYM,
-    TAU,
-    DepthLaw,
-    depth_for_gap_expr,
-    gap_law,
-    theta_law,
-)
-from .expansions import (
+from verify.data.pairs import PairCorrelation, pair_correlation
+from verify.derive import correlation_map_symbolic as cms
+from verify.derive.abel import abel_expr, b_series_expr
+from verify.derive.asymptotics import DELTA, L_SYM, N_SYM, TAU, DepthLaw, depth_for_gap_expr, gap_law, theta_law
+from verify.derive.expansions import (
     EPS,
     gap_map_series,
     h_one_minus_series,
@@ -54,7 +41,12 @@ from .expansions import (
     r_coeffs,
     w_step_series,
 )
-from .weights import first_order_weights, limit_expr, weights_from_gaps
+from verify.derive.weights import first_order_weights, limit_expr, weights_from_gaps
+from verify.kernel.asymptotic.abel import arb_abel, eval_a, eval_a_prime, eval_b
+from verify.kernel.asymptotic.route import abel_constants, asymptotic_pair_sweep
+from verify.kernel.correlation_map import gap_map_arb, h_mpmath
+from verify.kernel.layer_schedule import LayerSchedule
+from verify.kernel.recursion_certified import certified_pair_sweep
 
 DPS = 60
 BITS = 256

@@ -25,7 +25,7 @@ import mpmath
 import sympy as sp
 from flint import arb, arb_mat
 
-from .asymptotics import N_SYM, inverse_of_equicorrelation
+from verify.derive.asymptotics import N_SYM, inverse_of_equicorrelation
 
 
 def limit_expr(kernel: str) -> sp.Expr:

@@ -6,7 +6,7 @@ per-layer gradient formulas; :mod:`.montecarlo` runs the seeded Monte Carlo stud
 exponent with a bootstrap interval); :mod:`.figures` draws them.
 """
 
-from .network import (
+from verify.finite_width.network import (
     SAMPLERS,
     EmpiricalKernels,
     Network,

@@ -50,16 +50,15 @@ import mpmath
 import numpy as np
 from tqdm import tqdm
 
-from ..dataset import Dataset
-from ..errors import InputError
-from ..kernels import kernel_sweep
-from ..parallel import show_progress
-from ..params import DEFAULT, Parameterization
-from .network import SAMPLERS, sample_kernels, seed_sequence
+from verify.core.errors import InputError
+from verify.core.parallel import show_progress
+from verify.core.params import DEFAULT, KERNELS, Parameterization
+from verify.data.dataset import Dataset
+from verify.finite_width.network import SAMPLERS, sample_kernels, seed_sequence
+from verify.kernel.routes import kernel_sweep
 
 LEVEL = 0.95
 NORMALIZATIONS = ("theory", "empirical")
-KERNEL_NAMES = ("ntk", "nngp")
 REFERENCE_DIGITS = 20
 MAX_POINTS = 64
 GUARANTEE = ("validated statistically (Monte Carlo over independent random networks, "
@@ -183,7 +182,7 @@ def reference_kernels(data: Dataset, depths: Sequence[int], param: Parameterizat
                       digits: int = REFERENCE_DIGITS) -> dict[str, dict[int, Reference]]:
     """Certified enclosures (their midpoints, radius <= 10^-digits): ThetaBar and SigmaBar at each depth."""
     out: dict[str, dict[int, Reference]] = {}
-    for kernel in KERNEL_NAMES:
+    for kernel in KERNELS:
         results = kernel_sweep(data, list(depths), kernel=kernel, digits=digits,
                                route="certified", param=param, progress=False)
         out[kernel] = {r.depth: Reference(r.mid_array(), float(r.raw_factor)) for r in results}
@@ -271,7 +270,7 @@ def sample_cell(X: np.ndarray, width: int, depth: int, refs: dict[str, dict[int,
                 param: Parameterization, seeds: int, seed: int, study: str, sampler: str,
                 normalize: str, tick: Callable[[], None] | None = None) -> CellSamples:
     """Validated statistically (per-seed samples): the :data:`STATS` of ``seeds`` random networks of one cell."""
-    arrays = {name: np.empty((len(STATS), seeds)) for name in KERNEL_NAMES}
+    arrays = {name: np.empty((len(STATS), seeds)) for name in KERNELS}
     start = time.perf_counter()
     key = (STUDY_KEYS[study], SAMPLERS.index(sampler), width, depth)
     for s in range(seeds):
@@ -305,7 +304,7 @@ def cell_rows(cell: CellSamples, param: Parameterization) -> list[dict[str, Any]
     hidden = [cell.width] * (cell.depth - 1)
     exact_ok = param.sigma_b2 == 0
     rows = []
-    for name in KERNEL_NAMES:
+    for name in KERNELS:
         row: dict[str, Any] = {
             "kernel": name, "width": cell.width, "depth": cell.depth,
             "depth_over_width": cell.depth / cell.width, "beta": (cell.depth - 1) / cell.width,
@@ -405,7 +404,7 @@ def run_study(profile: Profile, data: Dataset, param: Parameterization | None = 
         bar.close()
     width_cells = by_study["width"]
     fits = {}
-    for name in KERNEL_NAMES:
+    for name in KERNELS:
         fit = fit_power_law([c.width for c in width_cells],
                             [c.values[name]["deviation"] for c in width_cells],
                             seed=seed, n_boot=profile.bootstrap)
@@ -445,7 +444,6 @@ def run_study(profile: Profile, data: Dataset, param: Parameterization | None = 
         "timing_seconds": {study: round(sum(c.seconds for c in cells), 2)
                            for study, cells in by_study.items()},
     }
-    payload["theorem1"] = theorem1_summary(payload)
     payload["runtime_seconds"] = round(time.perf_counter() - t0, 2)
     return payload
 
@@ -474,7 +472,7 @@ def crosscheck(cells: Sequence[CellSamples]) -> dict[str, Any]:
     dense, cond = cells
     out: dict[str, Any] = {"width": dense.width, "depth": dense.depth,
                            "seeds": int(dense.values["ntk"]["deviation"].size)}
-    for name in KERNEL_NAMES:
+    for name in KERNELS:
         a, b = dense.values[name]["deviation"], cond.values[name]["deviation"]
         diff = float(a.mean() - b.mean())
         se = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
@@ -482,47 +480,6 @@ def crosscheck(cells: Sequence[CellSamples]) -> dict[str, Any]:
                      "difference": diff, "z": diff / se if se else 0.0,
                      "agree_at_99": bool(abs(diff) <= 2.576 * se)}
     out["dense_seconds"], out["conditional_seconds"] = round(dense.seconds, 3), round(cond.seconds, 3)
-    return out
-
-
-def theorem1_summary(payload: dict[str, Any]) -> dict[str, Any]:
-    """Validated statistically: what the study says about Theorem 1 (NTK -> deterministic limit if L = o(n)).
-
-    ``supported`` when the 95% interval of the NTK width exponent lies below 0 (the
-    deviation vanishes as the width grows at fixed depth). The grid adds the regime
-    statement: at the largest width, the mean deviation at the largest depth over the
-    one at the smallest depth (growth with depth), the depth/width exponent, and the
-    exact check of the empirical-NNGP log-diagonal mean, sum_l E log r_l, against the
-    measured 95% intervals.
-    """
-    fit = payload["width_exponent"]
-    grid = [r for r in payload["tables"]["deviation_vs_ratio"] if r["kernel"] == "ntk"]
-    out: dict[str, Any] = {
-        "claim": "the NTK of a finite network converges to the deterministic ThetaBar when "
-                 "depth L = o(min width)",
-        "verdict": "supported" if fit["ci"][1] < 0 else "not supported",
-        "guarantee": GUARANTEE,
-        "parameterization": payload["parameterization"]["name"],
-        "width_exponent": {"value": fit["value"], "ci": fit["ci"], "depth": fit["depth"]},
-    }
-    if payload.get("ratio_exponent"):
-        out["ratio_exponent"] = {k: payload["ratio_exponent"][k] for k in ("value", "ci")}
-    if grid:
-        top = max(r["width"] for r in grid)
-        col = sorted((r for r in grid if r["width"] == top), key=lambda r: r["depth"])
-        out["depth_growth_at_width"] = {
-            "width": top, "depths": [col[0]["depth"], col[-1]["depth"]],
-            "deviation_ratio": col[-1]["deviation_mean"] / col[0]["deviation_mean"]}
-    exact = [r for r in payload["tables"]["deviation_vs_ratio"]
-             if r["kernel"] == "nngp" and r["log_diag_exact"] is not None and r["log_diag_ci"]]
-    if exact:
-        inside = sum(r["log_diag_ci"][0] <= r["log_diag_exact"] <= r["log_diag_ci"][1]
-                     for r in exact)
-        out["nngp_log_diagonal"] = {
-            "formula": "E log(Sigma_emp(x,x)/Sigma(x,x)) = sum_l E log r_l (exact, no bias)",
-            "cells": len(exact), "inside_95_ci": int(inside),
-            "coverage_p": coverage_p_value(int(inside), len(exact))}
-    out["findings"] = theorem1_findings(out, payload)
     return out
 
 
@@ -534,46 +491,3 @@ def coverage_p_value(inside: int, cells: int, level: float = LEVEL) -> float:
     """
     return float(sum(math.comb(cells, k) * level**k * (1 - level) ** (cells - k)
                      for k in range(inside + 1)))
-
-
-def theorem1_findings(summary: dict[str, Any], payload: dict[str, Any]) -> list[dict[str, Any]]:
-    """Findings for the Theorem-1 check (fields of ``proofs_checks.base.Finding``), statistical guarantee.
-
-    Only the width exponent can support or contradict the claim; the depth/width
-    growth and the exact-moment validation can only support (the first shows why the
-    hypothesis L = o(n) is needed, the second that the simulation is right) and are
-    inconclusive otherwise.
-    """
-    guarantee = "statistical (95% Monte Carlo intervals)"
-    fit = payload["width_exponent"]
-    lo, hi = fit["ci"]
-    found = [{
-        "name": "deviation vanishes with the width at fixed depth",
-        "supports": True if hi < 0 else (False if lo > 0 else None),
-        "certificate": f"mean deviation ~ width^b, b = {fit['value']:.3f}, 95% CI [{lo:.3f}, "
-                       f"{hi:.3f}] at depth {fit['depth']} (widths {min(fit['widths'])}.."
-                       f"{max(fit['widths'])}, {fit['seeds']} networks each)",
-        "guarantee": guarantee}]
-    ratio = payload.get("ratio_exponent")
-    if ratio:
-        found.append({
-            "name": "fluctuations grow with depth/width (the L = o(n) hypothesis matters)",
-            "supports": True if ratio["ci"][0] > 0 else None,
-            "certificate": f"mean deviation ~ (L/n)^c, c = {ratio['value']:.3f}, 95% CI "
-                           f"[{ratio['ci'][0]:.3f}, {ratio['ci'][1]:.3f}] over L/n <= "
-                           f"{ratio['max_ratio']:g}",
-            "guarantee": guarantee})
-    moments = summary.get("nngp_log_diagonal")
-    cross = payload.get("sampler_crosscheck", {})
-    if moments:
-        ok = moments["coverage_p"] >= 0.01 and all(cross.get(k, {}).get("agree_at_99", True)
-                                                    for k in KERNEL_NAMES)
-        found.append({
-            "name": "simulation matches exact finite-width moments",
-            "supports": True if ok else None,
-            "certificate": f"{moments['inside_95_ci']}/{moments['cells']} intervals contain the "
-                           f"exact E log NNGP diagonal (binomial p = {moments['coverage_p']:.3f}); "
-                           "dense and conditional samplers agree at 99%"
-                           if ok else "exact-moment or sampler check failed",
-            "guarantee": guarantee})
-    return found

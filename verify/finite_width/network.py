@@ -1,4 +1,4 @@
-"""Finite-width ReLU networks of a :class:`~verify.params.Parameterization` and their empirical kernels.
+"""Finite-width ReLU networks of a :class:`~verify.core.params.Parameterization` and their empirical kernels.
 
 The network with L dense layers and hidden widths n_1 .. n_{L-1} (n_L = 1) computes
 
@@ -60,8 +60,8 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from ..errors import InputError
-from ..params import DEFAULT, Parameterization
+from verify.core.errors import InputError
+from verify.core.params import DEFAULT, Parameterization
 
 SeedLike = int | Sequence[int] | np.random.SeedSequence
 SAMPLERS = ("dense", "conditional")

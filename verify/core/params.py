@@ -17,12 +17,13 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from .errors import InputError
+from verify.core.errors import InputError
 
 # The one grammar for numbers typed by a user (CSV cells, labels, --sigma-w2, --digits, --depth, ...):
 # ASCII only. Python's int()/Fraction()/float() also accept full-width and other Unicode digits,
 # underscores, "1/3" and "nan"; none of those is a number here.
 DECIMAL_GRAMMAR = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
+KERNELS = ("ntk", "nngp")      # the two infinite-width kernels: the one tuple every layer uses
 MAX_DECIMAL_CHARS = 5000       # longer cells are refused before any arithmetic
 MAX_SIGNIFICANT_DIGITS = 4000  # below Python's int-string limit (4300)
 MAX_EXPONENT_CHARS = 9         # |exponent| < 10^9 is read; longer exponents are out of range
@@ -82,7 +83,7 @@ def split_decimal(value: object, what: str = "value") -> DecimalText:
     (True, '125', 2, 4)
     >>> split_decimal("\uff11")
     Traceback (most recent call last):
-    verify.errors.InputError: value: not a decimal number: '１' (only ASCII digits 0-9 are read)
+    verify.core.errors.InputError: value: not a decimal number: '１' (only ASCII digits 0-9 are read)
     """
     text = str(value).strip()
     if len(text) > MAX_DECIMAL_CHARS:

@@ -12,7 +12,7 @@ midpoint matrix gives enclosures of every eigenvalue by Weyl's inequality
 (:func:`weyl_enclosures`, proof in its docstring): the k-th enclosure is that of the
 k-th smallest eigenvalue, and repeated or clustered eigenvalues need no isolation.
 
->>> from verify.dataset import Dataset
+>>> from verify.data.dataset import Dataset
 >>> c = conditioning(Dataset.from_rows([["1", "0"], ["0", "1"]]), depth=2, kernel="nngp", digits=20)
 >>> c.det.to_json(20)["mid"]          # 1 - 1/pi^2
 '0.89867881635766222855612'
@@ -29,16 +29,16 @@ from fractions import Fraction
 from typing import Any, Generic, TypeVar
 
 import mpmath
-from flint import acb_mat, arb, arb_mat, ctx, fmpq
+from flint import acb_mat, arb, arb_mat, ctx
 
-from .balls import Ball, decimal_upper
-from .dataset import Dataset
-from .depths import check_depth, depth_text
-from .errors import PrecisionNotReached
-from .kernels import KERNELS, KernelResult, check_choice, kernel_sweep
-from .params import DEFAULT, Parameterization
-from .precision import MAX_DIGITS, bits_for_digits, check_digits, run_to_digits
-from .singularity import Diagnosis, diagnose
+from verify.core.balls import Ball, decimal_upper
+from verify.core.depths import check_depth, depth_text
+from verify.core.errors import PrecisionNotReached
+from verify.core.params import DEFAULT, Parameterization
+from verify.core.precision import MAX_DIGITS, bits_for_digits, check_digits, run_to_digits
+from verify.data.dataset import Dataset
+from verify.kernel.routes import KERNELS, KernelResult, check_choice, kernel_sweep
+from verify.linalg.singularity import Diagnosis, diagnose
 
 K = TypeVar("K")
 T = TypeVar("T")
@@ -49,11 +49,6 @@ GUARANTEE = "certified enclosure"
 
 
 # ---------------------------------------------------------------- assembling kappa in Arb
-
-def arb_of_fraction(q: Fraction) -> arb:
-    """``q`` as an Arb ball at the current precision (exact if representable)."""
-    return arb(fmpq(q.numerator, q.denominator))
-
 
 def ball_arb(b: Ball, midpoint: bool = False) -> arb:
     """A rigorous Arb enclosure of ``b`` (or of its midpoint) at the current precision.

@@ -2,12 +2,12 @@
 
 Default model only (sigma_w^2 = 1, sigma_b^2 = 0). For one pair:
 
-1. certified direct iteration (:func:`~verify.recursion_certified.certified_pair_sweep`)
+1. certified direct iteration (:func:`~verify.kernel.recursion_certified.certified_pair_sweep`)
    up to the first layer n with ``1 - rho^(n) <= s0^2`` (a few hundred layers);
 2. the Abel coordinate (:mod:`verify.derive.abel`): ``A(w_L) = A(w_n) + L - n`` with
    ``w = (1 - rho)^(-1/2)``; ``w_L`` is enclosed by bracketing the truncated series
    ``A_N`` (increasing) with the proven truncation bound ``|A - A_N| <= E_A``
-   (:mod:`verify.derive.bounds`);
+   (:mod:`verify.kernel.asymptotic.bounds`);
 3. for the NTK, ``T_L = L ThetaBar^(L)`` from the telescoped sum
    ``T_L A'(rho_L) = T_n A'(rho_n) + B(w_L) - B(w_n)`` with proven bounds on every
    truncation (``A'`` through Cauchy estimates, the sums through integral tests).
@@ -17,7 +17,7 @@ proven bound, so the results are certified enclosures, like the direct route's.
 ``n`` and the truncation order depend only on the requested digits.
 
 >>> from fractions import Fraction
->>> from verify.layer_schedule import LayerSchedule
+>>> from verify.kernel.layer_schedule import LayerSchedule
 >>> sched = LayerSchedule(Fraction(1), Fraction(0), n0=2)
 >>> out, bits, how = asymptotic_pair_sweep(PairCorrelation(1, Fraction(0)), [10**15], "ntk", 15,
 ...                                        sched)
@@ -39,15 +39,17 @@ from functools import lru_cache
 
 from flint import arb, ctx
 
-from .balls import Ball
-from .correlation_map import gap_map_arb
-from .dataset import Dataset
-from .derive.abel import AbelCoefficients, arb_abel, eval_a, eval_a_prime, eval_b
-from .derive.bounds import RemainderBounds, remainder_bounds
-from .errors import BoundNotProven, InputError, PrecisionNotReached, PrecisionTooLow
-from .layer_schedule import LayerSchedule
-from .precision import bits_for_digits, run_to_digits
-from .recursion_certified import PairCorrelation, certified_pair_sweep
+from verify.core.balls import Ball
+from verify.core.errors import BoundNotProven, InputError, PrecisionNotReached, PrecisionTooLow
+from verify.core.params import KERNELS
+from verify.core.precision import bits_for_digits, run_to_digits
+from verify.data.dataset import Dataset
+from verify.data.pairs import PairCorrelation
+from verify.kernel.asymptotic.abel import AbelCoefficients, arb_abel, eval_a, eval_a_prime, eval_b
+from verify.kernel.asymptotic.bounds import RemainderBounds, remainder_bounds
+from verify.kernel.correlation_map import gap_map_arb
+from verify.kernel.layer_schedule import LayerSchedule
+from verify.kernel.recursion_certified import certified_pair_sweep
 
 GUARANTEE = "certified enclosure (asymptotic route: Abel series with proven truncation bounds)"
 CIRCLE_RADIUS = 0.7
@@ -126,7 +128,7 @@ def _enclose_w(co: AbelCoefficients, target: arb, err: arb, w_floor: arb, bits: 
     """Certified enclosure of the w >= w_floor with A(w) in ``target``.
 
     Uses |A - A_N| <= err on [w_floor, oo) and that the exact A is nondecreasing there
-    (proven from the hypotheses checked by :func:`~verify.derive.bounds.remainder_bounds`,
+    (proven from the hypotheses checked by :func:`~verify.kernel.asymptotic.bounds.remainder_bounds`,
     docs/rigour.md section 3): if A(w_lo) < A(w) < A(w_hi) then w_lo < w < w_hi. A
     bracket end is tested only where the error bound holds (w definitely above
     w_floor); otherwise the floor itself, a lower bound of the true w, is used.
@@ -227,7 +229,7 @@ def asymptotic_pair_sweep(
     if not schedule.is_default:
         raise InputError("the asymptotic route is derived for the default model "
                          "(sigma_w^2 = 1, sigma_b^2 = 0) only; use the certified route")
-    if kernel not in ("ntk", "nngp"):
+    if kernel not in KERNELS:
         raise InputError(f"unknown kernel {kernel!r}")
     targets = sorted(set(int(d) for d in depths))
     if not targets or targets[0] < 1:

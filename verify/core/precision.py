@@ -16,8 +16,8 @@ import math
 from collections.abc import Callable
 from typing import TypeVar
 
-from .errors import InputError, PrecisionNotReached, PrecisionTooLow
-from .params import exact_integer, quoted
+from verify.core.errors import InputError, PrecisionNotReached, PrecisionTooLow
+from verify.core.params import exact_integer, quoted
 
 T = TypeVar("T")
 
@@ -55,7 +55,7 @@ def run_to_digits(
     The precision starts at ``start_bits`` and doubles. Returns the result and the
     working precision that met the request; raises :class:`PrecisionNotReached`
     past ``max_bits`` (never pads digits). ``compute`` may raise
-    :class:`~verify.errors.PrecisionTooLow` to ask for more bits; every other
+    :class:`~verify.core.errors.PrecisionTooLow` to ask for more bits; every other
     exception propagates at once (it is a bug or bad input, not a precision issue).
     """
     bits = max(32, int(start_bits))

@@ -58,7 +58,7 @@ positive definite too; the normalized kernels are positive multiples of the raw 
 (equal diagonals). QED. Without a bias beta = 0, and at L = 2 the odd part of the
 series is only t/2: that is where R3 fails.
 
->>> from verify.dataset import Dataset
+>>> from verify.data.dataset import Dataset
 >>> d = Dataset.from_rows([["1", "0"], ["0", "1"], ["-1", "0"], ["0", "-1"], ["1", "1"], ["-1", "-1"]])
 >>> regime_of(d).name
 'R3'
@@ -78,10 +78,10 @@ from typing import Any
 
 from flint import arb, fmpq
 
-from .dataset import Dataset
-from .depths import depth_text
-from .errors import SingularKernelError
-from .params import DEFAULT, Parameterization
+from verify.core.depths import depth_text
+from verify.core.errors import SingularKernelError
+from verify.core.params import DEFAULT, Parameterization
+from verify.data.dataset import Dataset
 
 Vector = tuple[Fraction, ...]
 

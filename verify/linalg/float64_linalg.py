@@ -27,15 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from .balls import Ball
-from .closed_form import Gaps, Problem, solve_blocks
-from .conditioning import KERNEL_GUARD_DIGITS, KernelSource
-from .dataset import Dataset
-from .depths import depth_text
-from .errors import InputError
-from .kernels import kernel_sweep
-from .params import DEFAULT, Parameterization
-from .singularity import diagnose
+from verify.core.balls import Ball
+from verify.core.depths import depth_text
+from verify.core.errors import InputError
+from verify.core.params import DEFAULT, Parameterization
+from verify.data.dataset import Dataset
+from verify.kernel.routes import kernel_sweep
+from verify.linalg.closed_form import Gaps, Problem, solve_blocks
+from verify.linalg.conditioning import KERNEL_GUARD_DIGITS, KernelSource
+from verify.linalg.singularity import diagnose
 
 GUARANTEE = "best effort (float64, numpy; no error bound)"
 BREAKDOWN_THRESHOLD = 1e-3

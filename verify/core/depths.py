@@ -1,6 +1,6 @@
 """Depths typed by a user: the one parser behind ``--depth``, ``--depths`` and every engine entry point.
 
-A depth is an integer L >= 1 written as an ASCII decimal (:data:`verify.params.DECIMAL_GRAMMAR`):
+A depth is an integer L >= 1 written as an ASCII decimal (:data:`verify.core.params.DECIMAL_GRAMMAR`):
 ``7``, ``1e15``, ``1.5e3`` (= 1500), ``2.5E+6``. Its size is read from the text before any
 power of ten is formed, so ``1e30000000`` is refused at once, and error lines quote the
 user's text (cut short), never a computed number.
@@ -11,15 +11,15 @@ user's text (cut short), never a computed number.
 [1, 10, 1000]
 >>> check_depth("1e30000000")
 Traceback (most recent call last):
-verify.errors.InputError: depth '1e30000000' is too large (the limit is 10^1000)
+verify.core.errors.InputError: depth '1e30000000' is too large (the limit is 10^1000)
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .errors import InputError
-from .params import quoted, split_decimal
+from verify.core.errors import InputError
+from verify.core.params import quoted, split_decimal
 
 MAX_DEPTH_EXPONENT = 1000
 MAX_DEPTH = 10**MAX_DEPTH_EXPONENT

@@ -35,9 +35,9 @@ from functools import lru_cache
 
 from flint import acb, arb, ctx
 
-from ..errors import BoundNotProven
-from .abel import AbelCoefficients, _horner, arb_abel
-from .expansions import q_coeffs
+from verify.core.errors import BoundNotProven
+from verify.kernel.asymptotic.abel import AbelCoefficients, arb_abel, horner
+from verify.kernel.asymptotic.coefficients import q_coeffs
 
 Q_TERMS = 48
 COEFFICIENT_BITS = 64          # relative accuracy asked of every coefficient behind the bounds
@@ -120,7 +120,7 @@ def _q_acb(x: acb) -> acb:
     ``sum_{k >= Q} |q_k| |x|^k <= sum_{k >= Q} 2^(1-k) |x|^k = 2 (|x|/2)^Q / (1 - |x|/2)``.
     """
     coeffs = [arb(c.numerator) / c.denominator for c in checked_q_coeffs(Q_TERMS)]
-    val = _horner(coeffs, x)
+    val = horner(coeffs, x)
     ax = abs(x).upper() / 2
     if not ax < 1:
         raise ValueError("q evaluated outside its disk of convergence (|s| must stay below 1.4)")
@@ -144,15 +144,15 @@ def _defects(co: AbelCoefficients, s: acb) -> tuple[acb, acb, acb, acb, acb]:
     st = s * root_v                            # 1/G(w)
     c_poly = list(co.c)
     delta_a = (co.a1 * h_val + co.b * log_sigma
-               + (_horner(c_poly, st) * st - _horner(c_poly, s) * s) - 1)
+               + (horner(c_poly, st) * st - horner(c_poly, s) * s) - 1)
     inv_s, inv_st = 1 / s, 1 / st
-    b_diff = co.dlog * log_sigma + (_horner(list(co.e), st) * st - _horner(list(co.e), s) * s)
+    b_diff = co.dlog * log_sigma + (horner(list(co.e), st) * st - horner(list(co.e), s) * s)
     pw_s, pw_st = inv_s, inv_st
     for dj in co.d:
         b_diff = b_diff + dj * (pw_st - pw_s)
         pw_s, pw_st = pw_s * inv_s, pw_st * inv_st
     weighted = [-k * ck for k, ck in enumerate(co.c, start=1)]
-    a_prime_g = co.a1 + co.b * st + _horner(weighted, st) * st * st
+    a_prime_g = co.a1 + co.b * st + horner(weighted, st) * st * st
     phi_g = (1 - st * st) * inv_st * inv_st * inv_st * a_prime_g / 2
     delta_b = b_diff - phi_g
     return delta_a, delta_b, h_val, h_val - co.alpha - co.beta * s, kq
@@ -242,7 +242,7 @@ def check_truncation_increasing(co: AbelCoefficients, s0: float) -> None:
     """
     s_ball = arb(s0 / 2, s0 / 2)
     weighted = [-k * ck for k, ck in enumerate(co.c, start=1)]
-    a_prime = co.a1 + co.b * s_ball + _horner(weighted, s_ball) * s_ball * s_ball
+    a_prime = co.a1 + co.b * s_ball + horner(weighted, s_ball) * s_ball * s_ball
     if not a_prime > 0:
         raise BoundNotProven(f"monotonicity of A_N on (0, {s0}] not proven")
 

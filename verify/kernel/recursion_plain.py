@@ -7,7 +7,7 @@ bound: the mpmath route is best effort at arbitrary precision, the float64 route
 best effort in double precision, there to show where double precision breaks.
 
 >>> from fractions import Fraction
->>> from verify.layer_schedule import LayerSchedule
+>>> from verify.kernel.layer_schedule import LayerSchedule
 >>> s = LayerSchedule(Fraction(1), Fraction(0), n0=2)
 >>> out = mpmath_pair_sweep(mpmath.mpf(0), [2], "ntk", 80, s)
 >>> print(mpmath.nstr(out[0][0], 15))   # rho^(2) = h(0) = 1/pi
@@ -21,8 +21,8 @@ from collections.abc import Sequence
 import mpmath
 import numpy as np
 
-from .correlation_map import h_float64, h_mpmath, kappa0_float64, kappa0_mpmath
-from .layer_schedule import LayerSchedule
+from verify.kernel.correlation_map import h_float64, h_mpmath, kappa0_float64, kappa0_mpmath
+from verify.kernel.layer_schedule import LayerSchedule
 
 
 def _mpf_of(q) -> mpmath.mpf:

@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-
-from ..cli.output import write_atomic
 
 COLORS = {"ntk": "tab:blue", "nngp": "tab:orange"}
 
@@ -119,7 +116,6 @@ FIGURES: dict[str, Callable[[dict[str, Any]], bytes]] = {
 }
 
 
-def write_figures(payload: dict[str, Any], folder: str | Path) -> dict[str, str]:
-    """Write both figures as ``<name>.png`` into ``folder`` (atomically); returns name -> path."""
-    return {name: str(write_atomic(Path(folder) / f"finite_width_{name}.png", draw(payload)))
-            for name, draw in FIGURES.items()}
+def render_figures(payload: dict[str, Any]) -> dict[str, bytes]:
+    """Both figures as PNG bytes, by name (the caller writes them)."""
+    return {name: draw(payload) for name, draw in FIGURES.items()}

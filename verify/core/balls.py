@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import mpmath
-from flint import arb
+from flint import arb, fmpq
 from mpmath.libmp import from_man_exp
 
-from .errors import PrecisionTooLow
+from verify.core.errors import PrecisionTooLow
 
 
 def _dyadic(man: int, exp: int) -> Fraction:
@@ -175,3 +175,8 @@ def decimal_upper(value: Fraction, sig: int = 3) -> str:
         digits += 1
     text = str(digits)
     return f"{text[0]}.{text[1:]}e{exp10}" if len(text) > 1 else f"{text}e{exp10}"
+
+
+def arb_of_fraction(q: Fraction) -> arb:
+    """``q`` as an Arb ball at the current precision (exact if representable)."""
+    return arb(fmpq(q.numerator, q.denominator))

@@ -2,7 +2,7 @@
 
 * CSV: one point a row, decimal strings parsed exactly (never through float64);
   lines starting with ``#`` are comments; one header row of non-numeric names is allowed.
-* CSV cells are ASCII decimals (:data:`verify.params.DECIMAL_GRAMMAR`): full-width or other
+* CSV cells are ASCII decimals (:data:`verify.core.params.DECIMAL_GRAMMAR`): full-width or other
   Unicode digits, ``nan``, ``inf`` and ``1/3`` are refused, not guessed at.
 * ``.npy``: a 2-d array (points x coordinates) of integers or floats, loaded with
   ``allow_pickle=False`` (a pickled file is refused; a file without the NumPy header is
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .dataset import Dataset
-from .errors import InputError
-from .params import DECIMAL_GRAMMAR, parse_exact
+from verify.core.errors import InputError
+from verify.core.params import DECIMAL_GRAMMAR, parse_exact
+from verify.data.dataset import Dataset
 
 SPHERE_SEED = 20261123
 MAX_BUILTIN_POINTS = 10_000

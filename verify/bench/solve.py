@@ -3,7 +3,7 @@
 One run, same work: 100 training and 20 test points (``builtin:sphere-120`` split
 100 / 20), labels y = first coordinate, the NNGP at depth 10^4, 30 digits.
 
-* certified: :func:`verify.closed_form.solve` (certified kernels with relative gaps,
+* certified: :func:`verify.linalg.closed_form.solve` (certified kernels with relative gaps,
   Arb solve with the precision raised until every entry of W and f_inf has 30
   correct digits);
 * baseline: the engine's plain mpmath kernels at 30 digits, then ``mpmath.lu_solve``
@@ -22,12 +22,12 @@ from typing import Any
 
 import mpmath
 
-from .balls import Ball
-from .benchmarks import machine_info
-from .closed_form import solve
-from .dataset import Dataset
-from .kernels import kernel_matrix
-from .sources import load_dataset
+from verify.bench.kernel import machine_info
+from verify.core.balls import Ball
+from verify.data.dataset import Dataset
+from verify.data.sources import load_dataset
+from verify.kernel.routes import kernel_matrix
+from verify.linalg.closed_form import solve
 
 
 def _split(n: int, m: int) -> tuple[Dataset, Dataset]:

@@ -5,7 +5,7 @@ CLI turns it into one line on stderr and exit code 2. :class:`PrecisionNotReache
 (exit code 3) says that a request could not be certified.
 
 Inside the engine, :class:`PrecisionTooLow` is the *only* signal that means "run
-again with more bits": the goal-driven loop (:func:`verify.precision.run_to_digits`)
+again with more bits": the goal-driven loop (:func:`verify.core.precision.run_to_digits`)
 catches it and nothing else, so any other exception (a ``ZeroDivisionError``, a
 plain ``ArithmeticError`` from a bug) propagates at once instead of being retried
 up to the precision cap. :class:`BoundNotProven` says that a certified bound could

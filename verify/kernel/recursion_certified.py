@@ -1,14 +1,14 @@
 """Certified depth recursion for one pair of points (Arb balls, python-flint).
 
 The state is the gap e_l = 1 - rho^(l) and, for the NTK, f_l = 1 - ThetaBar^(l)
-(see :mod:`verify.layer_schedule`). e is re-centred at every layer: the map is
+(see :mod:`verify.kernel.layer_schedule`). e is re-centred at every layer: the map is
 evaluated at the exact midpoint and the old radius is carried by the proven bound
 0 <= g' <= 1, so the radius grows at most additively (the wrapping effect of naive
 ball evaluation near rho = 1 never appears). a_l = arccos(rho^(l))/pi is evaluated
 on the ball e_l directly; it enters the f-recursion with a coefficient in [0, 1].
 
 >>> from fractions import Fraction
->>> from verify.layer_schedule import LayerSchedule
+>>> from verify.kernel.layer_schedule import LayerSchedule
 >>> sched = LayerSchedule(Fraction(1), Fraction(0), n0=2)
 >>> out = certified_pair_sweep(PairCorrelation(1, Fraction(0)), [1, 2], "ntk", 100, sched)
 >>> [b.one_minus().to_json(10)["mid"] for b, _ in out]    # rho^(1) = 0, rho^(2) = 1/pi
@@ -18,42 +18,13 @@ on the ball e_l directly; it enters the f-recursion with a coefficient in [0, 1]
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from fractions import Fraction
 
-from flint import arb, ctx, fmpq
+from flint import arb, ctx
 
-from .balls import Ball
-from .correlation_map import arccos_one_minus_arb, gap_map_arb
-from .layer_schedule import LayerSchedule
-
-
-def _arb_of(q: Fraction) -> arb:
-    return arb(fmpq(q.numerator, q.denominator))
-
-
-@dataclass(frozen=True)
-class PairCorrelation:
-    """The exact first-layer cosine of a pair: sign(x.x') and t = (x.x')^2 / (|x|^2 |x'|^2).
-
-    Two pairs with equal keys have the same kernel entry at every depth, so this is
-    also the deduplication key.
-    """
-
-    sign: int
-    t: Fraction
-
-    def gap_arb(self) -> arb:
-        """Certified enclosure of 1 - cos(x, x') at the current precision, without cancellation."""
-        root = _arb_of(self.t).sqrt()
-        if self.sign > 0:
-            return _arb_of(1 - self.t) / (1 + root)
-        return 1 + root
-
-    def gap_float(self) -> float:
-        """Best effort: 1 - cos(x, x') in float64 (to size working precisions)."""
-        with ctx.workprec(64):
-            return float(self.gap_arb())
+from verify.core.balls import Ball, arb_of_fraction
+from verify.data.pairs import PairCorrelation
+from verify.kernel.correlation_map import arccos_one_minus_arb, gap_map_arb
+from verify.kernel.layer_schedule import LayerSchedule
 
 
 def certified_pair_sweep(
@@ -82,9 +53,9 @@ class OrbitWalker:
     """The certified state of one pair, advanced layer by layer (call inside ``ctx.workprec(prec)``)."""
 
     def __init__(self, pair: PairCorrelation, kernel: str, prec: int, schedule: LayerSchedule) -> None:
-        e = _arb_of(schedule.first_layer_scale) * pair.gap_arb()
+        e = arb_of_fraction(schedule.first_layer_scale) * pair.gap_arb()
         self.state = _GapState(e, kernel == "ntk", schedule.is_default)
-        self.coeffs = schedule.iterate(_arb_of)
+        self.coeffs = schedule.iterate(arb_of_fraction)
         self.default = schedule.is_default
         self.fast = schedule.is_default and prec <= FAST_PATH_MAX_BITS
         self.layer = 1

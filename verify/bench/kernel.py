@@ -15,8 +15,8 @@ from typing import Any
 import flint
 import mpmath
 
-from .kernels import kernel_matrix
-from .sources import load_dataset
+from verify.data.sources import load_dataset
+from verify.kernel.routes import kernel_matrix
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:

@@ -18,11 +18,12 @@ from typing import Any
 
 from flint import arb, ctx, fmpq
 
-from .balls import Ball
-from .errors import InputError
-from .layer_schedule import LayerSchedule
-from .precision import run_to_digits
-from .recursion_certified import OrbitWalker, PairCorrelation
+from verify.core.balls import Ball
+from verify.core.errors import InputError
+from verify.core.precision import run_to_digits
+from verify.data.pairs import PairCorrelation
+from verify.kernel.layer_schedule import LayerSchedule
+from verify.kernel.recursion_certified import OrbitWalker
 
 CHUNK = 256
 

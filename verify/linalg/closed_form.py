@@ -12,12 +12,12 @@ with tau = t for the normalized kernel, tau = t * raw_factor for the raw kernel
 (W does not depend on the scale). Everything is computed in Arb: one
 preconditioned solve for [kappa_Z^T | Y - f_0(X)], Arb's matrix exponential for
 f_t. kappa is assembled as J - G from the relative-accuracy gaps, the working
-precision and the kernel digits are raised by :func:`verify.conditioning.certify`
+precision and the kernel digits are raised by :func:`verify.linalg.conditioning.certify`
 until every entry has ``digits`` correct digits (relative to max(1, |value|)).
 The digits the conditioning costs are reported: ``digits_lost`` = log10 of a
 certified upper bound on cond_1(kappa) = |kappa|_1 |kappa^-1|_1.
 
->>> from verify.dataset import Dataset
+>>> from verify.data.dataset import Dataset
 >>> X = Dataset.from_rows([["1", "0"], ["0", "1"]])
 >>> Z = Dataset.from_rows([["1", "1"]])
 >>> s = solve(X, [["1"], ["-1"]], Z, depth=2, kernel="nngp", digits=20)
@@ -39,13 +39,18 @@ from typing import Any
 
 from flint import arb, arb_mat, ctx
 
-from .balls import Ball
-from .conditioning import (
+from verify.core.balls import Ball, arb_of_fraction
+from verify.core.depths import check_depth, depth_text
+from verify.core.errors import InputError
+from verify.core.params import DEFAULT, Parameterization, parse_exact
+from verify.core.precision import check_digits
+from verify.data.dataset import Dataset
+from verify.data.sources import load_rows
+from verify.linalg.conditioning import (
     GUARANTEE,
     KERNEL_GUARD_DIGITS,
     KernelSource,
     arb_from_gaps,
-    arb_of_fraction,
     certify,
     correct_digits,
     log10_abs,
@@ -54,13 +59,7 @@ from .conditioning import (
     min_gap,
     relative_digits,
 )
-from .dataset import Dataset
-from .depths import check_depth, depth_text
-from .errors import InputError
-from .params import DEFAULT, Parameterization, parse_exact
-from .precision import check_digits
-from .singularity import Diagnosis, require_invertible
-from .sources import load_rows
+from verify.linalg.singularity import Diagnosis, require_invertible
 
 Matrix = list[list[Fraction]]
 Gaps = list[list[Ball]]
@@ -354,7 +353,7 @@ def solve_sweep(train: Dataset, labels: Sequence[Sequence[object]], test: Datase
                 param: Parameterization | None = None, progress: bool | None = None) -> list[Solution]:
     """Certified enclosures of the closed-form solution at every depth (kernels in one sweep).
 
-    Raises :class:`~verify.errors.SingularKernelError` (with the reason) if kappa is
+    Raises :class:`~verify.core.errors.SingularKernelError` (with the reason) if kappa is
     singular at one of the depths.
     """
     digits = check_digits(digits)

@@ -6,7 +6,7 @@ Three routes behind one interface:
   normalized kernel value; the working precision is raised until every radius is at
   most ``10**-digits * max(1, |mid|)``. Depths up to ``DIRECT_THRESHOLD`` (1000) are reached
   by direct iteration of the recursion; deeper ones, for the default model, through
-  the Abel-coordinate series of :mod:`verify.asymptotic_route` (also certified, time
+  the Abel-coordinate series of :mod:`verify.kernel.asymptotic.route` (also certified, time
   independent of L). ``certified-direct`` and ``certified-asymptotic`` force one method.
 * ``mpmath``: plain arbitrary precision, best effort (no error bound).
 * ``float64``: numpy double precision, best effort, to show where it breaks.
@@ -32,19 +32,19 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from .asymptotic_route import asymptotic_pair_sweep
-from .balls import Ball
-from .dataset import Dataset, pair_index
-from .depths import check_depth, depth_text
-from .errors import InputError
-from .layer_schedule import LayerSchedule, raw_diagonals
-from .parallel import pool_size, run_tasks
-from .params import DEFAULT, Parameterization
-from .precision import bits_for_digits, check_digits, run_to_digits
-from .recursion_certified import PairCorrelation, certified_pair_sweep
-from .recursion_plain import float64_sweep, mpmath_pair_sweep
+from verify.core.balls import Ball
+from verify.core.depths import check_depth, depth_text
+from verify.core.errors import InputError
+from verify.core.parallel import pool_size, run_tasks
+from verify.core.params import DEFAULT, KERNELS, Parameterization
+from verify.core.precision import bits_for_digits, check_digits, run_to_digits
+from verify.data.dataset import Dataset
+from verify.data.pairs import PairCorrelation, pair_index
+from verify.kernel.asymptotic.route import asymptotic_pair_sweep
+from verify.kernel.layer_schedule import LayerSchedule, raw_diagonals
+from verify.kernel.recursion_certified import certified_pair_sweep
+from verify.kernel.recursion_plain import float64_sweep, mpmath_pair_sweep
 
-KERNELS = ("ntk", "nngp")
 ROUTES = ("certified", "certified-direct", "certified-asymptotic", "mpmath", "float64")
 CERTIFIED_ROUTES = ("certified", "certified-direct", "certified-asymptotic")
 GUARANTEES = {
@@ -83,7 +83,7 @@ def check_choice(value: str, choices: Sequence[str], what: str) -> str:
 class KernelResult:
     """One normalized kernel matrix (ones on the diagonal for a symmetric Gram matrix).
 
-    ``entries[i][j]`` is a :class:`~verify.balls.Ball` (certified route), an
+    ``entries[i][j]`` is a :class:`~verify.core.balls.Ball` (certified route), an
     ``mpmath.mpf`` (mpmath route) or a ``float`` (float64 route). ``gaps[i][j]`` is
     1 minus the entry, computed without cancellation on the certified route.
     The raw kernel is ``raw_factor * entries``.
@@ -274,7 +274,7 @@ def duration_text(seconds: float) -> str:
 
 
 def _task_cost(route: str, depths: Sequence[int]) -> int:
-    """Layers one pair task iterates (the size :func:`verify.parallel.run_tasks` weighs)."""
+    """Layers one pair task iterates (the size :func:`verify.core.parallel.run_tasks` weighs)."""
     if route == "mpmath":
         return 4 * max(depths)
     if route == "certified-direct":

@@ -1,0 +1,157 @@
+"""Abel (Fatou) coordinates of the correlation map at its parabolic fixed point rho = 1: Arb side.
+
+Default model only (sigma_w^2 = 1, sigma_b^2 = 0). In ``w = (1 - rho)^(-1/2)`` the map
+``rho -> h(rho)`` is ``w -> G(w) = w sigma(1/w)`` (see :mod:`.coefficients`), a
+translation by ``alpha = kappa/3 = sqrt(2)/(3 pi)`` plus corrections. Two formal
+series solve the two functional equations of the depth recursion:
+
+* ``A(G(w)) = A(w) + 1`` with
+  ``A(w) = a1 w + b log(a1 w) + sum_{k=1}^N c_k w^-k``, ``a1 = 3 pi / sqrt(2)``, ``b = -3/2``;
+  then ``A(rho^(L)) = L + tau`` with ``tau = A(rho^(1)) - 1``.
+* ``B(G(w)) - B(w) = phi(G(w))``, ``phi(w) = rho A'(rho) = (1 - w^-2) (w^3/2) dA/dw``, with
+  ``B(w) = d4 w^4 + d3 w^3 + d2 w^2 + d1 w + d_log log w + sum_{k=1}^{N-2} e_k w^-k``;
+  it sums the NTK recursion: ``T_L A'(rho_L) = T_n A'(rho_n) + B(w_L) - B(w_n)``
+  with ``T_L = L ThetaBar^(L)``.
+
+The coefficients are solved order by order in ``s = 1/w`` over the ring of
+``kappa = sqrt(2)/pi`` (:func:`abel_coefficients` is generic in the ring): here as Arb
+balls (certified enclosures of the exact values) for the numeric route; the exact
+solution in QQ(kappa) is :func:`verify.derive.abel.symbolic_abel` (sympy). The series
+are asymptotic (Gevrey-1, the Fatou coordinate of a parabolic germ), so truncation
+errors are bounded separately (:mod:`.bounds`).
+
+>>> with ctx.workprec(60):                    # A_N(100), 15 digits
+...     print(eval_a(arb_abel(12, 60), arb(100)).str(15))
+[656.684369893474 +/- 3.07e-14]
+>>> with ctx.workprec(120):                   # 30 digits
+...     print(eval_a(arb_abel(12, 120), arb(100)).str(30, radius=False))
+656.684369893473976861601417119
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from flint import arb, ctx
+
+from verify.kernel.asymptotic.coefficients import sigma_series
+from verify.kernel.asymptotic.series import ser_log, ser_pow, ser_powers
+
+
+@dataclass(frozen=True)
+class AbelCoefficients:
+    """Coefficients of the two Abel-type series (ring elements: exact or Arb balls).
+
+    ``c[k-1]`` is c_k (k = 1..order); ``d`` is (d1, d2, d3, d4); ``e[k-1]`` is the
+    coefficient of w^-k in B (k = 1..order-2).
+    """
+
+    order: int
+    alpha: Any
+    beta: Any
+    a1: Any
+    b: Any
+    c: tuple[Any, ...]
+    d: tuple[Any, Any, Any, Any]
+    dlog: Any
+    e: tuple[Any, ...]
+    sigma: tuple[Any, ...]
+
+
+def abel_coefficients(kappa: Any, one: Any, order: int) -> AbelCoefficients:
+    """Solve both functional equations order by order (exact or ball arithmetic)."""
+    if order < 4:
+        raise ValueError("order must be >= 4")
+    n_terms = order + 4
+    sig = sigma_series(kappa, one, n_terms)
+    alpha, beta = sig[1], sig[2]
+    a1 = one / alpha
+    b = -a1 * beta / alpha
+    logs = ser_log(sig, n_terms)
+    # sigma^-k, to n_terms - k terms: it only ever multiplies s^k (s^k -> s^k sigma^-k)
+    inv_powers = ser_powers(ser_pow(sig, -1, 1, n_terms), order, n_terms, shifted=True)
+
+    # A: coefficient of s^m in a1 (sigma-1)/s + b log sigma + sum c_k s^k (sigma^-k - 1) = 1
+    c: list[Any] = []
+    for k in range(1, order + 1):
+        m = k + 1
+        acc = a1 * sig[m + 1] + b * logs[m]
+        for j, cj in enumerate(c, start=1):
+            acc = acc + cj * inv_powers[j][m - j]
+        c.append(acc / (alpha * k))
+
+    # phi(w) = (s^-3 - s^-1)/2 * A'(w), A'(w) = a1 + b s - sum k c_k s^(k+1); index i <-> s^(i-3)
+    a_prime = [a1, b] + [-k * ck for k, ck in enumerate(c, start=1)]
+    a_prime = (a_prime + [one - one] * n_terms)[:n_terms]
+    phi = [a_prime[i] / 2 - (a_prime[i - 2] / 2 if i >= 2 else 0) for i in range(n_terms)]
+    pos_powers = ser_powers(sig, 4, n_terms)                                # sigma^j, j <= 4
+
+    def sigma_pow(j: int) -> list[Any]:
+        return pos_powers[j] if j >= 0 else inv_powers[-j]
+
+    phi_g = [one - one] * n_terms              # phi(G(w)): s^j -> s^j sigma^-j
+    for i, p in enumerate(phi):
+        sp_j = sigma_pow(3 - i) if i <= 3 else inv_powers[i - 3]
+        for t in range(n_terms - i):
+            phi_g[i + t] = phi_g[i + t] + p * sp_j[t]
+
+    d: dict[int, Any] = {}
+
+    def known(idx: int) -> Any:   # the d_j terms' coefficient at s^(idx-3)
+        acc = phi_g[idx]
+        for j, dj in d.items():
+            acc = acc - dj * pos_powers[j][idx - 3 + j]
+        return acc
+
+    for j in (4, 3, 2, 1):
+        d[j] = known(4 - j) / (alpha * j)
+    dlog = known(4) / alpha
+    e: list[Any] = []
+    for k in range(1, order - 1):
+        acc = known(k + 4) - dlog * logs[k + 1]
+        for j, ej in enumerate(e, start=1):
+            acc = acc - ej * inv_powers[j][k + 1 - j]
+        e.append(acc / (-alpha * k))
+    return AbelCoefficients(order, alpha, beta, a1, b, tuple(c), (d[1], d[2], d[3], d[4]),
+                            dlog, tuple(e), tuple(sig))
+
+
+@lru_cache(maxsize=16)
+def arb_abel(order: int, prec: int) -> AbelCoefficients:
+    """Certified enclosures of the exact coefficients at ``prec`` bits (Arb balls)."""
+    with ctx.workprec(prec):
+        kappa = arb(2).sqrt() / arb.pi()
+        return abel_coefficients(kappa, arb(1), order)
+
+
+# ---- real evaluation (Arb) ---------------------------------------------------------------
+
+def eval_a(co: AbelCoefficients, w: arb) -> arb:
+    """Certified enclosure of the truncated series ``A_N(w)`` (w a real ball, w > 0)."""
+    s = 1 / w
+    return co.a1 * w + co.b * (co.a1 * w).log() + horner(co.c, s) * s
+
+
+def eval_a_prime(co: AbelCoefficients, w: arb) -> arb:
+    """Certified enclosure of ``dA_N/dw = a1 + b s - sum k c_k s^(k+1)``."""
+    s = 1 / w
+    weighted = [-k * ck for k, ck in enumerate(co.c, start=1)]
+    return co.a1 + co.b * s + horner(weighted, s) * s * s
+
+
+def eval_b(co: AbelCoefficients, w: arb) -> arb:
+    """Certified enclosure of the truncated series ``B_N(w)``."""
+    s = 1 / w
+    d1, d2, d3, d4 = co.d
+    poly = ((d4 * w + d3) * w + d2) * w * w + d1 * w
+    return poly + co.dlog * w.log() + horner(co.e, s) * s
+
+
+def horner(coeffs: tuple[Any, ...] | list[Any], s: Any) -> Any:
+    """``sum_k coeffs[k] s^k`` by Horner's rule (works for arb and acb)."""
+    acc = coeffs[-1] * 1
+    for ck in reversed(coeffs[:-1]):
+        acc = acc * s + ck
+    return acc
