@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from verify import KERNELS
+from verify.core.balls import Ball
 from verify.linalg.conditioning import conditioning_sweep
 
 from .base import CheckContext, CheckSpec, Evidence, Figure, Table
@@ -24,6 +25,12 @@ class DetLimitClaim:
         return f"det(kappa) -> {self.limit}"
 
 
+def _filled(ball: Ball | None) -> Ball:
+    """A ball that conditioning_sweep always fills for a kernel that is not singular."""
+    assert ball is not None  # only called for conditionings with `not c.singular`
+    return ball
+
+
 def ladder(ctx_: CheckContext) -> list[int]:
     return [1, 2, 3, 10, 100, 1000, 10**4] + ([10**5] if not ctx_.quick else [])
 
@@ -35,15 +42,15 @@ def run(ctx_: CheckContext, kernel: str, claim: DetLimitClaim):
     tail = [d for d in depths if d >= 100]
     findings = [settled_or_decaying("det(kappa)", [(d, dets[d]) for d in tail], claim.limit),
                 limit_finding("det(kappa)", [dets[FAR_DEPTH]], derived_det_limit(kernel, ctx_.data.n), claim.limit)]
-    rows = [[str(c.depth), ball_text(c.det, 10), ball_text(c.log10_abs_det, 10), ball_text(c.lambda_min, 8),
-             ball_text(c.lambda_max, 8), ball_text(c.condition_number, 8)]
+    rows = [[str(c.depth), ball_text(c.det, 10), ball_text(_filled(c.log10_abs_det), 10), ball_text(c.lambda_min, 8),
+             ball_text(_filled(c.lambda_max), 8), ball_text(_filled(c.condition_number), 8)]
             for c in conds if not c.singular]
     evidence = Evidence(
         tables=[Table(f"Certified det, log10 det, extreme eigenvalues and cond_2 of the normalized {kernel.upper()} "
                       f"({ctx_.data_spec})", ["L", "det", "log10 det", "lambda_min", "lambda_max", "cond_2"], rows)],
         figures=[Figure(f"experiment3_{kernel}_det", f"Experiment 3: log10 det(kappa) along depth ({kernel.upper()})",
                         "depth L", "log10 det", [{"label": kernel, "x": [c.depth for c in conds if not c.singular],
-                                                  "y": [float(c.log10_abs_det.mid_fraction) for c in conds
+                                                  "y": [float(_filled(c.log10_abs_det).mid_fraction) for c in conds
                                                         if not c.singular]}], "log", "linear")],
         numbers={f"det_L{d}": {**dets[d].to_json(12), "kind": "certified"} for d in tail + [FAR_DEPTH]},
     )

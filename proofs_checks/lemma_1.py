@@ -9,6 +9,7 @@ from fractions import Fraction
 from flint import arb, ctx, fmpq
 
 from verify import kernel_sweep
+from verify.core.balls import Ball
 from verify.kernel.correlation_map import gap_map_arb
 
 from .base import CheckContext, CheckSpec, Evidence, Figure, Finding, Table
@@ -37,6 +38,7 @@ def _h_above_identity_on_grid(points: int = 2000) -> tuple[bool, str]:
                 return False, f"h(z) - z not certified positive at z = {1 - Fraction(2 * k, points)}"
             if worst is None or diff.lower() < worst:
                 worst = diff.lower()
+    assert worst is not None  # the loop ran (points >= 2) and every step set it
     return True, f"h(z) - z > {float(worst):.3e} certified at {points - 1} grid points"
 
 
@@ -46,7 +48,8 @@ def run(ctx_: CheckContext, kernel: str | None, claim: SequenceClaim):
     depths = sorted(set(ladder) | set(steps))
     findings: list[Finding] = []
     table_rows, series, orbit50 = [], [], []
-    increase_ok, decrease_seen, limit_breach = True, None, None
+    increase_ok, limit_breach = True, None
+    decrease_seen: tuple[str, int, int, Ball, Ball] | None = None
     for rho in RHO_GRID:
         sweep = kernel_sweep(pair_rows(rho), depths, kernel="nngp", digits=ctx_.digits,
                              relative_gap=True, progress=ctx_.progress)
@@ -77,6 +80,8 @@ def run(ctx_: CheckContext, kernel: str | None, claim: SequenceClaim):
              + "; analytically h(z) - z = (sqrt(1-z^2) - z arccos z)/pi > 0 on (-1,1) (tan t > t)")
             if increase_ok and grid_ok else "a step was not certified increasing", "certified"))
     else:
+        # the orbits increase, so a certified increasing step refutes the 'decreases' claim (recorded above)
+        assert decrease_seen is not None
         rho, a, b, ba, bb = decrease_seen
         findings.append(Finding("claimed decrease", False,
                                 f"rho1={rho}: rho^({a}) = {ball_text(ba)} < rho^({b}) = {ball_text(bb)}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import mpmath
@@ -26,7 +27,7 @@ def kappa0_as_stated(z: mpmath.mpf) -> mpmath.mpf:
 class SigmaClaim:
     """The claimed map: Sigma^(l+1) = 1/2 sqrt(Sigma(x,x) Sigma(x',x')) h(rho)."""
 
-    h: object = h_as_stated
+    h: Callable[[mpmath.mpf], mpmath.mpf] = h_as_stated
     label: str = "h(z) = z asin(z)/pi + sqrt(1-z^2)/pi + z/2"
 
     def __str__(self) -> str:

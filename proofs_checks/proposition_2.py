@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import mpmath
@@ -17,7 +18,7 @@ from .proposition_1 import h_as_stated, kappa0_as_stated
 class ThetaClaim:
     """The claimed SigmaDot^(l+1)(rho); Theta^(l+1) = Theta^(l) SigmaDot^(l+1) + Sigma^(l+1)."""
 
-    sigma_dot: object = kappa0_as_stated
+    sigma_dot: Callable[[mpmath.mpf], mpmath.mpf] = kappa0_as_stated
     label: str = "SigmaDot = (pi - arccos rho)/(2 pi)"
 
     def __str__(self) -> str:

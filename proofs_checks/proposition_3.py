@@ -34,7 +34,7 @@ class FlowClaim:
         return fx, fz
 
 
-def _split(ctx_: CheckContext) -> tuple[Dataset, Dataset, list[list[str]]]:
+def _split(ctx_: CheckContext) -> tuple[Dataset, Dataset, list[list[Fraction]]]:
     pts = ctx_.data.points
     if len(pts) < 3:
         raise InputError("proposition-3 needs at least 3 points (training and test)")
@@ -69,6 +69,8 @@ def run(ctx_: CheckContext, kernel: str, claim: FlowClaim):
             worst, worst_err = max(worst, diff), max(worst_err, err)
             if claim.rate == 1:
                 sol = solve(train, labels, test, depth, kernel, digits, time=flow_time(t, eta))
+                # solve(time=...) fills the finite-time predictions
+                assert sol.finite_time_train is not None and sol.finite_time_predictions is not None
                 slack = Fraction(10) ** -(digits - 2)
                 inside = all(lower(b) - slack <= Fraction(mpmath.nstr(v, digits + 10)) <= upper(b) + slack
                              for row, col in ((sol.finite_time_train, ode_x), (sol.finite_time_predictions, ode_z))

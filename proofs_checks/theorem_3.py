@@ -37,10 +37,11 @@ def _ball_max_abs_diff(a: list[list[Ball]], b: list[list[Ball]] | Fraction) -> B
                 yb = arb(y.numerator) / y.denominator if isinstance(y, Fraction) else y.to_arb()
                 d = abs(x.to_arb() - yb)
                 best = d if best is None else best.max(d)
+        assert best is not None  # a is a non-empty matrix (the weights of a non-empty training set)
         return Ball.from_arb(best)
 
 
-def split(data: Dataset) -> tuple[Dataset, Dataset, list[list[str]]]:
+def split(data: Dataset) -> tuple[Dataset, Dataset, list[list[Fraction]]]:
     """Training points (all but the last two), test points (the last two), synthetic labels x_1 / |x|_1."""
     pts = data.points
     train, test = Dataset(pts[:-2], data.project, "train"), Dataset(pts[-2:], data.project, "test")

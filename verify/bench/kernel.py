@@ -10,11 +10,13 @@ import os
 import platform
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import flint
 import mpmath
 
+from verify.data.dataset import Dataset
 from verify.data.sources import load_dataset
 from verify.kernel.routes import kernel_matrix
 
@@ -47,13 +49,14 @@ def bench_kernel(depth: int = 100_000, digits: int = 30, points: int = 10,
     (all pairs, on all cores), both for the NTK with ``digits`` digits.
     """
     pair = [["1", "0", "0"], ["0.5", "0.75", "0.4330127018922193233818615853764680917357"]]
-    cases = {"one_pair": pair, f"sphere_{points}": load_dataset(f"builtin:sphere-{points}")}
+    cases: dict[str, Dataset | list[list[str]]] = {"one_pair": pair,
+                                                   f"sphere_{points}": load_dataset(f"builtin:sphere-{points}")}
     out: dict[str, Any] = {"depth": depth, "digits": digits, "kernel": "ntk",
                            "machine": machine_info(), "cases": {}}
     for name, data in cases.items():
         timed = {}
         for route in ("certified", "certified-direct", "mpmath"):
-            timed[route] = _timed(lambda d=data, r=route: kernel_matrix(d, depth, "ntk", digits, r, progress=progress))
+            timed[route] = _timed(partial(kernel_matrix, data, depth, "ntk", digits, route, progress=progress))
         cert, t_cert = timed["certified"]
         direct, t_direct = timed["certified-direct"]
         plain, t_plain = timed["mpmath"]

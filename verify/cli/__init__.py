@@ -15,6 +15,7 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from verify.cli.output import ExitAfterOutput, render_payload
 from verify.core.errors import InputError, PrecisionNotReached
@@ -24,7 +25,7 @@ COMMAND_ORDER = ["kernel", "solve", "condition", "derive", "finite_width", "chec
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage otherwise)
+    def error(self, message: str) -> NoReturn:  # one line, exit 2 (argparse prints usage otherwise)
         raise InputError(message)
 
 

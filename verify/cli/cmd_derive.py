@@ -54,6 +54,29 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "seconds": round(time.perf_counter() - start, 3)}
 
 
+SHORT_FORM_CHARS = 110
+
+
+def short_form(text: str, limit: int = SHORT_FORM_CHARS) -> str:
+    """The leading terms of ``lhs = a + b - c ...`` that fit in ``limit`` characters, then ``+ ...``.
+
+    Splits only at top-level ``+``/``-`` (outside parentheses); the full expression stays
+    in the JSON and LaTeX output.
+
+    >>> short_form("A(w) = 3*w - 3*log(w)/2 + (25 + 3*pi**2)/(120*w**2) + 7/w**3", 30)
+    'A(w) = 3*w - 3*log(w)/2 + ...'
+    """
+    if len(text) <= limit:
+        return text
+    cuts, depth = [], 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and text.startswith((" + ", " - "), i):
+            cuts.append(i)
+    fitting = [i for i in cuts if i <= limit - 6]
+    return text[:fitting[-1]] + " + ..." if fitting else text[:limit - 4] + " ..."
+
+
 def _cell(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -74,7 +97,7 @@ def render(p: dict[str, Any], args: argparse.Namespace) -> str:
     lines.append("")
     for it in p["items"]:
         c = it["numeric_check"]
-        lines += [f"[{it['id']}] {it['statement']}", f"    {it['text']}",
+        lines += [f"[{it['id']}] {it['statement']}", f"    {short_form(it['text'])}",
                   f"    check: {c['method']}", f"    passes if: {c['rule']}"]
     lines.append(f"all checks passed: {p['all_passed']} ({p['seconds']} s)")
     return "\n".join(lines)

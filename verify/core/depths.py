@@ -41,7 +41,8 @@ def check_depth(depth: object, what: str = "depth") -> int:
         raise InputError(f"{what} {quoted(d.text)} is too large (the limit is 10^{MAX_DEPTH_EXPONENT})")
     if d.exponent < 0:
         raise InputError(f"{what} must be an integer, got {quoted(d.text)}")
-    return int(d.digits) * 10**d.exponent
+    result: int = int(d.digits) * 10**d.exponent   # exponent >= 0 here, so an int
+    return result
 
 
 def depth_text(depth: int, width: int = 12) -> str:

@@ -35,7 +35,7 @@ class PrecisionNotReached(RuntimeError):
         self.what = what
         self.reason = reason
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[type[PrecisionNotReached], tuple[int, int, str, str | None]]:
         return (type(self), (self.digits, self.max_bits, self.what, self.reason))
 
 

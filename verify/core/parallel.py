@@ -69,7 +69,7 @@ def pool_size(n_tasks: int, cost: int = 1, processes: int | None = None) -> int:
 
 def run_tasks(
     func: Callable[..., Any],
-    tasks: Sequence[tuple],
+    tasks: Sequence[tuple[Any, ...]],
     *,
     progress: bool | None = None,
     label: str = "pairs",
@@ -103,6 +103,6 @@ def run_tasks(
         bar.close()
 
 
-def _call(job: tuple[int, Callable[..., Any], tuple]) -> tuple[int, Any]:
+def _call(job: tuple[int, Callable[..., Any], tuple[Any, ...]]) -> tuple[int, Any]:
     i, func, args = job
     return i, func(*args)

@@ -28,6 +28,7 @@ import mpmath
 import sympy as sp
 from flint import arb, ctx
 
+from verify.core.balls import Ball
 from verify.data.pairs import PairCorrelation, pair_correlation
 from verify.derive import correlation_map_symbolic as cms
 from verify.derive.abel import abel_expr, b_series_expr
@@ -71,6 +72,12 @@ def _digits(x: Any, ref: Any) -> float:
         return float(min(DPS, -mpmath.log10(err / max(abs(ref), mpmath.mpf(10) ** -DPS))))
 
 
+def _ntk_ball(ball: Ball | None) -> Ball:
+    """A ball from a sweep run with kernel "ntk": both of its balls are present then."""
+    assert ball is not None  # the sweeps return 1 - ThetaBar's ball whenever kernel == "ntk"
+    return ball
+
+
 def _mp(x: arb) -> mpmath.mpf:
     with mpmath.workdps(DPS):
         return mpmath.mpf(x.mid().str(DPS + 5, radius=False))
@@ -94,7 +101,7 @@ def _numerics(max_direct_depth: int) -> _Numerics:
     for name, pair in PAIRS.items():
         out = certified_pair_sweep(pair, depths, "ntk", BITS, sched)
         with ctx.workprec(BITS):
-            direct[name] = [(e.to_arb(), f.to_arb()) for e, f in out]
+            direct[name] = [(e.to_arb(), _ntk_ball(f).to_arb()) for e, f in out]
         tau, k_const, _ = abel_constants(pair, 45)
         consts[name] = (tau, k_const)
     return _Numerics(depths, direct, consts)
@@ -421,9 +428,9 @@ def _weights_items() -> list[dict[str, Any]]:
         tau_test = [_mp(taus[p]) for p in test_pairs]
         for kernel, idx in (("ntk", 1), ("nngp", 0)):
             zero = arb(0)
-            g_train = [[gaps[p][idx].to_arb() if p is not None else zero for p in row]
+            g_train = [[_ntk_ball(gaps[p][idx]).to_arb() if p is not None else zero for p in row]
                        for row in train_pairs]
-            g_test = [gaps[p][idx].to_arb() for p in test_pairs]
+            g_test = [_ntk_ball(gaps[p][idx]).to_arb() for p in test_pairs]
             w = [_mp(x) for x in weights_from_gaps(g_train, g_test)]
             law = first_order_weights(kernel, tau_train, tau_test, WEIGHT_DEPTH)
             limit = sp.N(limit_expr(kernel).subs(N_SYM, n), DPS)
@@ -488,7 +495,7 @@ def _ntk_depth_item(order: int) -> dict[str, Any]:
     def excess(depth: int) -> arb:        # certified ThetaBar^(L) - 1/4
         out, _, _ = asymptotic_pair_sweep(pair, [depth], "ntk", 30, sched)
         with ctx.workprec(BITS):
-            return 3 / arb(4) - out[0][1].to_arb()
+            return 3 / arb(4) - _ntk_ball(out[0][1]).to_arb()
 
     lo, hi = 10, 10**8                     # excess(lo) > delta > excess(hi)
     d_arb = arb(1) / 10**4

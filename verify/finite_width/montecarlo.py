@@ -48,10 +48,9 @@ from typing import Any
 
 import mpmath
 import numpy as np
-from tqdm import tqdm
 
 from verify.core.errors import InputError
-from verify.core.parallel import show_progress
+from verify.core.parallel import progress_reporter
 from verify.core.params import DEFAULT, KERNELS, Parameterization
 from verify.data.dataset import Dataset
 from verify.finite_width.network import SAMPLERS, sample_kernels, seed_sequence
@@ -372,6 +371,17 @@ def _plan(profile: Profile) -> list[tuple[str, int, int, int, str]]:
             + [("crosscheck", cw, cd, cs, smp) for smp in SAMPLERS])
 
 
+def network_cost(width: int, depth: int, sampler: str, points: int) -> int:
+    """Rough relative cost of one network: its flops (dense: width^2 per hidden layer; conditional:
+    width x points per layer).
+
+    >>> network_cost(4096, 3, "dense", 8) // network_cost(64, 3, "dense", 8)
+    4096
+    """
+    per_layer = width * width if sampler == "dense" else width * (points + 1)
+    return max(1, depth * per_layer)
+
+
 def run_study(profile: Profile, data: Dataset, param: Parameterization | None = None,
               seed: int = 0, normalize: str = "theory",
               progress: bool | None = None) -> dict[str, Any]:
@@ -393,13 +403,17 @@ def run_study(profile: Profile, data: Dataset, param: Parameterization | None = 
     X = check_points(data)
     t0 = time.perf_counter()
     refs = reference_kernels(data, sorted({d for _, _, d, _, _ in plan}), param)
-    bar = tqdm(total=sum(p[3] for p in plan), desc="networks", unit="net",
-               disable=not show_progress(progress), leave=False)
+    # progress in units of work, not networks: a network of width 4096 costs ~4000x one of width 64,
+    # so counting networks made the time left about 10x wrong
+    bar = progress_reporter(sum(n * network_cost(w, d, smp, len(X)) for _, w, d, n, smp in plan),
+                            "work (Monte Carlo)", progress)
     by_study: dict[str, list[CellSamples]] = {}
     try:
         for study, w, d, n, smp in plan:
+            cost = network_cost(w, d, smp, len(X))
             by_study.setdefault(study, []).append(
-                sample_cell(X, w, d, refs, param, n, seed, study, smp, normalize, bar.update))
+                sample_cell(X, w, d, refs, param, n, seed, study, smp, normalize,
+                            functools.partial(bar.update, cost)))
     finally:
         bar.close()
     width_cells = by_study["width"]

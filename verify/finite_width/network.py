@@ -81,8 +81,9 @@ def seed_sequence(seed: SeedLike, *key: int) -> np.random.SeedSequence:
     >>> seed_sequence(7, 1, 2).spawn_key
     (1, 2)
     """
-    base = seed if isinstance(seed, np.random.SeedSequence) else None
-    if base is None:
+    if isinstance(seed, np.random.SeedSequence):
+        base = seed
+    else:
         entropy = [seed] if isinstance(seed, (int, np.integer)) else list(seed)
         if not entropy or any(isinstance(v, bool) or int(v) < 0 for v in entropy):
             raise InputError(f"seed must be a non-negative integer (or a list of them), got {seed!r}")

@@ -74,9 +74,11 @@ def h_float64(z: np.ndarray) -> np.ndarray:
     0.3183098861837...
     """
     z = np.clip(z, -1.0, 1.0)
-    return (np.sqrt(1.0 - z * z) + z * (math.pi - np.arccos(z))) / math.pi
+    out: np.ndarray = (np.sqrt(1.0 - z * z) + z * (math.pi - np.arccos(z))) / math.pi
+    return out
 
 
 def kappa0_float64(z: np.ndarray) -> np.ndarray:
     """Best effort: ``kappa0(z)`` in float64."""
-    return (math.pi - np.arccos(np.clip(z, -1.0, 1.0))) / math.pi
+    out: np.ndarray = (math.pi - np.arccos(np.clip(z, -1.0, 1.0))) / math.pi
+    return out

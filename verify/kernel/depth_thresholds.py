@@ -77,5 +77,6 @@ def first_depth_below(rho1: Fraction, delta: Fraction, max_depth: int = 10**8,
     result, bits = run_to_digits(compute, lambda r: r is not None,
                                  start_bits=64 + 2 * delta_bits + 2 * math.ceil(math.log2(max_depth)),
                                  what="depth threshold")
+    assert result is not None  # run_to_digits only returns a result that passed `r is not None`
     result["working_precision_bits"] = bits
     return result

@@ -19,6 +19,8 @@ difference is reported as the error estimate (validated, not certified).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import mpmath
 
 
@@ -44,7 +46,7 @@ def _positive_prob(mu: mpmath.mpf, s: mpmath.mpf) -> mpmath.mpf:
     return _big_phi(mu / s)
 
 
-def _integrate(integrand, digits: int) -> tuple[mpmath.mpf, float]:
+def _integrate(integrand: Callable[[mpmath.mpf], mpmath.mpf], digits: int) -> tuple[mpmath.mpf, float]:
     """Integral over u in (0, inf) at two precisions; (value, |difference|)."""
     values = []
     for extra in (15, 30):
@@ -63,7 +65,7 @@ def relu_relu_expectation(rho: str | mpmath.mpf, q: str | mpmath.mpf = "1",
         scale = mpmath.mpf(q)
         s = mpmath.sqrt(max(1 - r * r, mpmath.mpf(0)))
 
-    def integrand(u):
+    def integrand(u: mpmath.mpf) -> mpmath.mpf:
         r_, s_ = mpmath.mpf(r), mpmath.mpf(s)
         return u * _phi(u) * _relu_mean(r_ * u, s_)
 
@@ -78,7 +80,7 @@ def relu_derivative_expectation(rho: str | mpmath.mpf, digits: int = 30) -> tupl
         r = mpmath.mpf(rho)
         s = mpmath.sqrt(max(1 - r * r, mpmath.mpf(0)))
 
-    def integrand(u):
+    def integrand(u: mpmath.mpf) -> mpmath.mpf:
         return _phi(u) * _positive_prob(mpmath.mpf(r) * u, mpmath.mpf(s))
 
     return _integrate(integrand, digits)

@@ -20,10 +20,13 @@ nu_l = 1 / (l + 1).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
+from typing import Any, TypeVar
 
 import mpmath
+
+_Num = TypeVar("_Num")
 
 
 class LayerSchedule:
@@ -42,21 +45,22 @@ class LayerSchedule:
         """e_1 = first_layer_scale * (1 - cos(x, x')) (the bias pulls rho^(1) towards 1)."""
         return 1 - self.beta1
 
-    def iterate(self, convert) -> Iterator[tuple[object, object]]:
+    def iterate(self, convert: Callable[[Fraction], _Num]) -> Iterator[tuple[_Num, _Num]]:
         """Yield (lam_l, nu_l) for l = 1, 2, ... with numbers built by ``convert(Fraction)``.
 
         ``convert`` maps exact rationals into the arithmetic in use (arb, mpf, float);
         the recursion then runs in that arithmetic (balls stay rigorous).
         """
-        half_w = convert(self.sigma_w2 / 2)
-        one = convert(Fraction(1))
+        # the arithmetic below is the same for every number type (Fraction, arb, mpf, float)
+        half_w: Any = convert(self.sigma_w2 / 2)
+        one: Any = convert(Fraction(1))
         if self.is_default:
             layer = 1
             while True:
                 yield one, one / (layer + 1)
                 layer += 1
-        beta = convert(self.beta1)
-        ratio = one
+        beta: Any = convert(self.beta1)
+        ratio: Any = one
         while True:
             denom = half_w + beta
             lam = half_w / denom
@@ -65,7 +69,7 @@ class LayerSchedule:
             yield lam, one / ratio
 
 
-def raw_diagonals(sigma_w2: Fraction, sigma_b2: Fraction, n0: int, depth: int) -> tuple:
+def raw_diagonals(sigma_w2: Fraction, sigma_b2: Fraction, n0: int, depth: int) -> tuple[mpmath.mpf, mpmath.mpf]:
     """Best effort at the current mpmath precision: (Sigma^(L)(x,x), Theta^(L)(x,x)) on the sphere.
 
     The raw kernel is the normalized one times these diagonals. For the default

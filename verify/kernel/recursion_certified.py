@@ -72,10 +72,10 @@ class OrbitWalker:
             state.step(self.layer, None if self.default else (lam, nu))
             self.layer += 1
 
-    def snapshot(self) -> tuple:
+    def snapshot(self) -> tuple[arb, arb | None, int]:
         return (self.state.e, self.state.d, self.layer)
 
-    def restore(self, snap: tuple) -> None:
+    def restore(self, snap: tuple[arb, arb | None, int]) -> None:
         """Go back to a snapshot (default model only: its coefficients do not depend on history)."""
         if not self.default:
             raise ValueError("restore needs the default model")
@@ -115,6 +115,7 @@ def _run_default_fast(state: _GapState, layer: int, target: int) -> int:
     d = state.d
     sd = 0.0
     if want_ntk:
+        assert d is not None  # _GapState keeps d whenever want_ntk
         sd = float(d.rad()) * _UP
         d = d.mid()
     half, one, two = arb(0.5), arb(1), arb(2)
@@ -133,12 +134,14 @@ def _run_default_fast(state: _GapState, layer: int, target: int) -> int:
                 da = _K * big_r / s_low * _UP
                 sd = (sd * (1 + da) + layer * da + big_r) * _UP
             a = ha * two_over_pi
+            assert d is not None  # as above: d is set whenever want_ntk
             d = d * (one - a) + a * layer + g
         big_r = (big_r + float(g.rad()) * _UP) * _UP
         m = g.mid()
         layer += 1
     state.e = arb(m, big_r) if big_r > 0 else m
     if want_ntk:
+        assert d is not None  # as above
         state.d = d + arb(0, sd) if sd > 0 else d
     return layer
 
@@ -177,10 +180,12 @@ class _GapState:
             lam, nu = general
             g = lam * g
             if self.want_ntk:
+                assert self.d is not None  # set whenever want_ntk
                 # f_{l+1} = (1 - nu)(a + f (1 - a)) + nu e_{l+1}
                 self.d = (1 - nu) * (a + self.d * (1 - a)) + nu * g
         elif self.want_ntk:
             # d_{l+1} = l a_l + d_l (1 - a_l) + e_{l+1}   (d_l = l (1 - ThetaBar^(l)))
+            assert self.d is not None  # set whenever want_ntk
             self.d = self.d * (1 - a) + a * layer + g
         self.e = g
 
@@ -192,7 +197,7 @@ class _GapState:
         if rad <= mid/4 then sqrt((m - r)(2 - m + r)) >= sqrt(3/4) s(m) > 0.8 s(m), so the
         value moves by at most 1.25 rad / s(m) over the ball.
         """
-        if half_angle is None or (rad != 0 and 4 * rad > mid) or (rad != 0 and not s > 0):
+        if half_angle is None or s is None or (rad != 0 and 4 * rad > mid) or (rad != 0 and not s > 0):
             return arccos_one_minus_arb(e) * self.inv_pi
         angle = 2 * half_angle
         if rad != 0:
@@ -203,4 +208,5 @@ class _GapState:
         e_ball = Ball.from_arb(self.e)
         if not self.want_ntk:
             return e_ball, None
+        assert self.d is not None  # set whenever want_ntk
         return e_ball, Ball.from_arb(self.d / layer if self.default_form else self.d)

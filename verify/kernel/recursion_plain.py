@@ -17,6 +17,7 @@ best effort in double precision, there to show where double precision breaks.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -25,7 +26,7 @@ from verify.kernel.correlation_map import h_float64, h_mpmath, kappa0_float64, k
 from verify.kernel.layer_schedule import LayerSchedule
 
 
-def _mpf_of(q) -> mpmath.mpf:
+def _mpf_of(q: Fraction) -> mpmath.mpf:
     return mpmath.mpf(q.numerator) / q.denominator
 
 

@@ -302,6 +302,8 @@ class Solution:
             "seconds_algebra": self.seconds_algebra,
         }
         if self.time is not None:
+            # solve_sweep fills both with the time
+            assert self.finite_time_predictions is not None and self.finite_time_train is not None
             out["finite_time"] = {
                 "t": exact_text(self.time.t), "lr": exact_text(self.time.lr),
                 "time_scale": self.time.scale,
@@ -343,6 +345,8 @@ def solve_blocks(kernels_at: Callable[[int], tuple[Gaps, Gaps]], problem: Proble
                   lambda blocks, bits, mid: evaluate_solution(blocks, problem, tau, bits, mid),
                   solution_digits, digits,
                   lambda blocks: lost_digits(min_gap(blocks[0]), len(blocks[0])), what)
+    # certify returns a value with solution_digits >= digits (>= 1); None has 0
+    assert res.value is not None
     return res.value, res.working_precision_bits, res.kernel_digits
 
 
@@ -377,6 +381,7 @@ def solve_sweep(train: Dataset, labels: Sequence[Sequence[object]], test: Datase
         clock = time_module.perf_counter()
         def kernels_at(kd: int, d: int = depth) -> tuple[Gaps, Gaps]:
             gram, cross = source.get(d, kd)
+            assert cross is not None  # the source has columns=test: it gives K(test, train)
             return gram.gaps, cross.gaps
 
         tau = time.tau(source.kernel, depth, train.n0, param) if time else None

@@ -148,7 +148,10 @@ def certify(
     limit = 4 * digits + 100 + lost(kernels)
     while True:
         cost = lost(kernels)
-        _, bits = run_to_digits(lambda b, k=kernels: evaluate(k, b, True),
+        def on_midpoints(b: int, k: K = kernels) -> T:
+            return evaluate(k, b, True)
+
+        _, bits = run_to_digits(on_midpoints,
                                 lambda r: achieved(r) >= digits + 1,
                                 bits_for_digits(digits) + bits_for_digits(cost) + 32,
                                 digits=digits, what=what)
@@ -184,7 +187,7 @@ class KernelSource:
             return
         gram = kernel_sweep(self.data, todo, self.kernel, kd, param=self.param,
                             progress=self.progress, relative_gap=True)
-        cross: list[KernelResult | None] = [None] * len(todo)
+        cross: Sequence[KernelResult | None] = [None] * len(todo)
         if self.columns is not None:
             cross = kernel_sweep(self.columns, todo, self.kernel, kd, param=self.param,
                                  progress=self.progress, columns=self.data, relative_gap=True)
@@ -245,6 +248,9 @@ class Conditioning:
                     "det": {"mid": "0", "rad": "0"}, "lambda_min": {"mid": "0", "rad": "0"},
                     "log10_abs_det": None, "condition_number": None}
         cond = self.condition_number
+        # conditioning_sweep fills all of these whenever kappa is not singular
+        assert self.log10_abs_det is not None and self.eigenvalues is not None
+        assert cond is not None and self.lambda_max is not None
         return {
             "depth": self.depth,
             "singular": False,
@@ -525,12 +531,16 @@ def conditioning_sweep(data: Dataset, depths: Sequence[int], kernel: str = "ntk"
         if diag.singular:
             out.append(Conditioning(source.kernel, depth, digits, data.n, diag, Ball.exact(0)))
             continue
-        res = certify(lambda kd, d=depth: source.get(d, kd)[0],
+        def gram_at(kd: int, d: int = depth) -> KernelResult:
+            return source.get(d, kd)[0]
+
+        res = certify(gram_at,
                       lambda g, b, mid: _conditioning_values(g, b, mid, raw),
                       _conditioning_digits, digits,
                       lambda g: lost_digits(min_gap(g.gaps), g.shape[0]),
                       f"conditioning of kappa at depth {depth_text(depth)}")
         v = res.value
+        assert v is not None  # certify returns a value with >= digits >= 1 digits; None has 0
         out.append(Conditioning(
             source.kernel, depth, digits, data.n, diag, Ball.from_arb(v["det"]),
             Ball.from_arb(v["log10"]), Ball.from_arb(v["log10_raw"]) if raw else None,

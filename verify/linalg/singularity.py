@@ -175,8 +175,8 @@ def dependency(vectors: Sequence[Vector]) -> tuple[int, list[Fraction] | None]:
         row = list(v)
         comb = [Fraction(0)] * len(vectors)
         comb[k] = Fraction(1)
-        for pivot, brow, bcomb in basis:
-            f = row[pivot]
+        for bpivot, brow, bcomb in basis:
+            f = row[bpivot]
             if f:
                 row = [a - f * b for a, b in zip(row, brow, strict=True)]
                 comb = [a - f * b for a, b in zip(comb, bcomb, strict=True)]
@@ -207,7 +207,7 @@ def regime_of(data: Dataset, param: Parameterization | None = None) -> Regime:
             continue
         rays[ray] = i
         lines.setdefault(line, []).append(i)
-    antipodal = tuple(tuple(m) for m in lines.values() if len(m) == 2)
+    antipodal = tuple((m[0], m[1]) for m in lines.values() if len(m) == 2)
     rank, dep = dependency([data.points[i] for i, _ in antipodal])
     if duplicates:
         name, first = "duplicates", None
@@ -239,6 +239,7 @@ def diagnose(data: Dataset, depth: int, param: Parameterization | None = None) -
         return _diagnose_depth_one(data, reg, param)
     if depth == 2 and param.sigma_b2 == 0 and reg.name == "R3":
         _, dep = dependency([pts[i] for i, _ in reg.antipodal])
+        assert dep is not None  # R3: regime_of found these antipodal directions dependent
         pairs = ", ".join(f"({i + 1},{j + 1})" for i, j in reg.antipodal)
         null = []
         for (i, j), c in zip(reg.antipodal, dep, strict=True):
@@ -272,7 +273,8 @@ def _diagnose_depth_one(data: Dataset, reg: Regime, param: Parameterization) -> 
     if any(r is None for r in norms):
         return Diagnosis(1, "undecided", "depth 1 with a bias and irrational norms: left to the "
                          "certified determinant", reg)
-    lifted = [tuple(v / r for v in x) + (Fraction(1),) for x, r in zip(pts, norms, strict=True)]
+    exact_norms = [r for r in norms if r is not None]   # all of them (checked above)
+    lifted = [tuple(v / r for v in x) + (Fraction(1),) for x, r in zip(pts, exact_norms, strict=True)]
     rank, dep = dependency(lifted)
     if dep is None:
         return Diagnosis(1, "invertible", "kappa is invertible at depth 1", reg)

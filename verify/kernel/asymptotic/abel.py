@@ -131,14 +131,16 @@ def arb_abel(order: int, prec: int) -> AbelCoefficients:
 def eval_a(co: AbelCoefficients, w: arb) -> arb:
     """Certified enclosure of the truncated series ``A_N(w)`` (w a real ball, w > 0)."""
     s = 1 / w
-    return co.a1 * w + co.b * (co.a1 * w).log() + horner(co.c, s) * s
+    value: arb = co.a1 * w + co.b * (co.a1 * w).log() + horner(co.c, s) * s
+    return value
 
 
 def eval_a_prime(co: AbelCoefficients, w: arb) -> arb:
     """Certified enclosure of ``dA_N/dw = a1 + b s - sum k c_k s^(k+1)``."""
     s = 1 / w
     weighted = [-k * ck for k, ck in enumerate(co.c, start=1)]
-    return co.a1 + co.b * s + horner(weighted, s) * s * s
+    value: arb = co.a1 + co.b * s + horner(weighted, s) * s * s
+    return value
 
 
 def eval_b(co: AbelCoefficients, w: arb) -> arb:
@@ -146,7 +148,8 @@ def eval_b(co: AbelCoefficients, w: arb) -> arb:
     s = 1 / w
     d1, d2, d3, d4 = co.d
     poly = ((d4 * w + d3) * w + d2) * w * w + d1 * w
-    return poly + co.dlog * w.log() + horner(co.e, s) * s
+    value: arb = poly + co.dlog * w.log() + horner(co.e, s) * s
+    return value
 
 
 def horner(coeffs: tuple[Any, ...] | list[Any], s: Any) -> Any:

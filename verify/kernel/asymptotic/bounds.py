@@ -120,7 +120,7 @@ def _q_acb(x: acb) -> acb:
     ``sum_{k >= Q} |q_k| |x|^k <= sum_{k >= Q} 2^(1-k) |x|^k = 2 (|x|/2)^Q / (1 - |x|/2)``.
     """
     coeffs = [arb(c.numerator) / c.denominator for c in checked_q_coeffs(Q_TERMS)]
-    val = horner(coeffs, x)
+    val: acb = horner(coeffs, x)
     ax = abs(x).upper() / 2
     if not ax < 1:
         raise ValueError("q evaluated outside its disk of convergence (|s| must stay below 1.4)")

@@ -113,7 +113,7 @@ def _truncation_small(rb: RemainderBounds, s0: float, digits: int) -> bool:
         return all(rel.upper() < target for rel in (rel_a, rel_b, rel_d))
 
 
-def _first_layer_below(pair: PairCorrelation, gap2: float, start_scale) -> int:
+def _first_layer_below(pair: PairCorrelation, gap2: float, start_scale: Fraction) -> int:
     """Best effort: the first layer whose gap is below ``gap2`` (53-bit Arb midpoints)."""
     with ctx.workprec(64):
         e = arb(start_scale.numerator) / start_scale.denominator * pair.gap_arb()
