@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from verify.core.errors import InputError, PrecisionNotReached, SingularKernelError
     from verify.core.params import DEFAULT, Parameterization
     from verify.data.dataset import Dataset
-    from verify.kernel.routes import KERNELS, ROUTES, KernelResult, kernel_matrix, kernel_sweep
+    from verify.kernel.routes import KERNELS, ROUTES, KernelResult, kernel_matrix, kernel_sweep, kernels_sweep
 
 LAZY = {
     "Ball": "verify.core.balls",
@@ -34,6 +34,7 @@ LAZY = {
     "KernelResult": "verify.kernel.routes",
     "kernel_matrix": "verify.kernel.routes",
     "kernel_sweep": "verify.kernel.routes",
+    "kernels_sweep": "verify.kernel.routes",
 }
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "SingularKernelError",
     "kernel_matrix",
     "kernel_sweep",
+    "kernels_sweep",
 ]
 
 __version__ = "0.1.0"

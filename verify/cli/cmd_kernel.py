@@ -11,7 +11,7 @@ from verify.core.errors import InputError
 from verify.core.params import quoted
 from verify.core.precision import check_digits
 from verify.data.sources import load_dataset
-from verify.kernel.routes import ROUTES, kernel_sweep
+from verify.kernel.routes import BOTH, ROUTES, kernel_sweep, kernels_sweep
 
 MAX_TABLE_COLUMNS = 6
 # Sweep caps, for output size: a sweep prints one full n x n matrix per depth, twice in JSON
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--every-depth", action="store_true",
                    help=f"with --depth L: sweep every depth 1..L in one pass (L <= {MAX_SWEEP_DEPTHS}: "
                    "the output holds one n x n matrix per depth)")
-    add_kernel_and_digits(p)
+    add_kernel_and_digits(p, both=True)
     p.add_argument("--route", default="certified", choices=ROUTES)
     finish_parser(p, run, render_table)
 
@@ -65,16 +65,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if len(depths) > 1 and len(depths) * data.n**2 > MAX_SWEEP_ENTRIES:
         raise InputError(f"a sweep of {len(depths)} depths over {data.n} points prints {len(depths) * data.n**2} "
                          f"matrix entries; at most {MAX_SWEEP_ENTRIES} (output size): ask for fewer depths")
-    results = kernel_sweep(data, depths, kernel=args.kernel, digits=digits, route=args.route,
-                           param=model_from_args(args), progress=progress_from_args(args),
-                           on_plan=plan_announcer(args))
-    payloads = [r.to_json() for r in results]
+    names = ("nngp", "ntk") if args.kernel == BOTH else (args.kernel,)
+    options: dict[str, Any] = {"digits": digits, "route": args.route, "param": model_from_args(args),
+                               "progress": progress_from_args(args), "on_plan": plan_announcer(args)}
+    if args.kernel == BOTH:                       # one pass: the NTK recursion carries rho
+        by_kernel = kernels_sweep(data, depths, **options)
+    else:
+        by_kernel = {args.kernel: kernel_sweep(data, depths, kernel=args.kernel, **options)}
+    payloads = {name: _payload([r.to_json() for r in by_kernel[name]]) for name in names}
+    if args.kernel == BOTH:
+        return {"kernel": BOTH, **payloads}
+    return payloads[args.kernel]
+
+
+def _payload(payloads: list[dict[str, Any]]) -> dict[str, Any]:
     if len(payloads) == 1:
         return payloads[0]
     return {"sweep": payloads, "depths": [p["depth"] for p in payloads]}
 
 
 def render_table(payload: dict[str, Any], args: argparse.Namespace) -> str:
+    if payload.get("kernel") == BOTH:
+        return "\n\n".join(render_table(payload[name], args) for name in ("nngp", "ntk"))
     blocks = payload.get("sweep", [payload])
     return "\n\n".join(_render_one(b) for b in blocks)
 

@@ -83,11 +83,12 @@ def shorten(text: str, digits: int) -> str:
     return text if len(text) <= digits + 8 else text[: digits + 8] + "…"
 
 
-def add_kernel_and_digits(p: argparse.ArgumentParser) -> None:
-    """--kernel ntk|nngp and --digits D (digits of the result)."""
-    from verify.kernel.routes import KERNELS
+def add_kernel_and_digits(p: argparse.ArgumentParser, both: bool = False) -> None:
+    """--kernel ntk|nngp (|both with ``both``) and --digits D (digits of the result)."""
+    from verify.kernel.routes import BOTH, KERNELS
 
-    p.add_argument("--kernel", default="ntk", choices=KERNELS)
+    p.add_argument("--kernel", default="ntk", choices=(*KERNELS, BOTH) if both else KERNELS,
+                   help="ntk (default), nngp" + (", or both from one pass" if both else ""))
     p.add_argument("--digits", default="30", type=ascii_integer,
                    help="correct decimal digits requested (default 30)")
 

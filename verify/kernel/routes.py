@@ -55,6 +55,7 @@ GUARANTEES = {
     "mpmath": "best effort (plain mpmath, no error bound)",
     "float64": "best effort (float64, no error bound)",
 }
+BOTH = "both"                      # NNGP and NTK from one pass (the NTK recursion carries rho)
 DIRECT_MAX_DEPTH = 10**9
 PLAIN_MAX_DEPTH = 10**8
 # measured crossover (one pair, 30 digits): direct iteration 5-7 ms vs series 3-4 ms at L = 1000,
@@ -163,7 +164,8 @@ def _value_json(value: Any, digits: int) -> Mapping[str, str | None]:
 
 
 def _certified_task(pair: PairCorrelation, depths: Sequence[int], kernel: str, digits: int,
-                    schedule: LayerSchedule, relative_gap: bool, route: str) -> tuple[list[Ball], int, list[str]]:
+                    schedule: LayerSchedule, relative_gap: bool, route: str
+                    ) -> tuple[list[Ball | tuple[Ball, Ball]], int, list[str]]:
     """Certified gap balls of one pair at every depth, precision raised until accurate.
 
     Returns (gaps, working precision, method per depth).
@@ -173,7 +175,7 @@ def _certified_task(pair: PairCorrelation, depths: Sequence[int], kernel: str, d
     threshold = 0 if route == "certified-asymptotic" else DIRECT_THRESHOLD
     direct = [d for d in depths if not use_series or d <= threshold]
     deep = [d for d in depths if use_series and d > threshold]
-    out: dict[int, Ball] = {}
+    out: dict[int, Ball | tuple[Ball, Ball]] = {}
     methods: dict[int, str] = {}
     bits_used = 0
     if direct:
@@ -182,24 +184,34 @@ def _certified_task(pair: PairCorrelation, depths: Sequence[int], kernel: str, d
         methods.update(dict.fromkeys(direct, "direct iteration"))
         bits_used = bits
     if deep:
-        balls, bits, _ = asymptotic_pair_sweep(pair, deep, kernel, digits, schedule)
+        # with the NTK recursion both gaps are certified to ``digits`` relative digits
+        balls, bits, _ = asymptotic_pair_sweep(pair, deep, _recursion(kernel), digits, schedule)
         out.update((d, _kernel_gap(kernel, e, f)) for d, (e, f) in zip(deep, balls, strict=True))
         methods.update(dict.fromkeys(deep, "asymptotic series"))
         bits_used = max(bits_used, bits)
     return [out[d] for d in depths], bits_used, [methods[d] for d in depths]
 
 
-def _kernel_gap(kernel: str, e: Ball, f: Ball | None) -> Ball:
-    """The gap ball of the kernel asked for: 1 - ThetaBar for ``ntk``, else 1 - rho."""
-    if kernel == "ntk":
-        assert f is not None  # the sweeps return 1 - ThetaBar's ball whenever kernel == "ntk"
-        return f
-    return e
+def _kernel_gap(kernel: str, e: Ball, f: Ball | None) -> Ball | tuple[Ball, Ball]:
+    """The gap ball(s) asked for: 1 - ThetaBar for ``ntk``, 1 - rho for ``nngp``, both (a tuple) for ``both``."""
+    if kernel == "nngp":
+        return e
+    assert f is not None  # the sweeps return 1 - ThetaBar's ball whenever they run the NTK recursion
+    return (e, f) if kernel == BOTH else f
+
+
+def _recursion(kernel: str) -> str:
+    """The recursion a sweep runs: the NTK one also carries rho, so ``both`` runs it."""
+    return "ntk" if kernel == BOTH else kernel
+
+
+def _balls(gaps: Sequence[Ball | tuple[Ball, Ball]]) -> list[Ball]:
+    return [b for g in gaps for b in (g if isinstance(g, tuple) else (g,))]
 
 
 def _direct_gaps(pair: PairCorrelation, depths: Sequence[int], kernel: str, digits: int,
-                 schedule: LayerSchedule, relative_gap: bool) -> tuple[list[Ball], int]:
-    """Direct certified iteration, precision raised until every gap meets the request."""
+                 schedule: LayerSchedule, relative_gap: bool) -> tuple[list[Ball | tuple[Ball, Ball]], int]:
+    """Direct certified iteration, precision raised until every gap asked for meets the request."""
     top = max(depths)
     start = bits_for_digits(digits) + 2 * math.ceil(math.log2(top + 1)) + 24
     if relative_gap:
@@ -210,26 +222,28 @@ def _direct_gaps(pair: PairCorrelation, depths: Sequence[int], kernel: str, digi
     if 0 < first_gap < 1:
         start += math.ceil(-math.log2(first_gap) / 2)
 
-    def compute(bits: int) -> list[Ball]:
+    def compute(bits: int) -> list[Ball | tuple[Ball, Ball]]:
         # a ball that lost all accuracy raises PrecisionTooLow (run_to_digits raises the
         # precision); any other exception is a bug and propagates at once
-        out = certified_pair_sweep(pair, depths, kernel, bits, schedule)
+        out = certified_pair_sweep(pair, depths, _recursion(kernel), bits, schedule)
         return [_kernel_gap(kernel, e, f) for e, f in out]
 
-    def accurate(gaps: list[Ball]) -> bool:
+    def accurate(gaps: list[Ball | tuple[Ball, Ball]]) -> bool:
         if relative_gap:
-            return all(g.rad_man == 0 or g.relative_digits() >= digits for g in gaps)
-        return all(g.correct_digits() >= digits for g in gaps)
+            return all(g.rad_man == 0 or g.relative_digits() >= digits for g in _balls(gaps))
+        return all(g.correct_digits() >= digits for g in _balls(gaps))
 
     return run_to_digits(compute, accurate, start, digits=digits, what=f"{kernel} entry at depth {depth_text(top)}")
 
 
 def _mpmath_task(pair: PairCorrelation, depths: Sequence[int], kernel: str, digits: int,
-                 schedule: LayerSchedule) -> tuple[list[mpmath.mpf], int]:
+                 schedule: LayerSchedule) -> tuple[list[Any], int]:
     bits = mpmath_bits(digits, max(depths))
     with mpmath.workprec(bits):
         rho1 = pair.sign * mpmath.sqrt(mpmath.mpf(pair.t.numerator) / pair.t.denominator)
-    out = mpmath_pair_sweep(rho1, depths, kernel, bits, schedule)
+    out = mpmath_pair_sweep(rho1, depths, _recursion(kernel), bits, schedule)
+    if kernel == BOTH:
+        return [(rho, th) for rho, th in out], bits
     return [(th if kernel == "ntk" else rho) for rho, th in out], bits
 
 
@@ -356,8 +370,56 @@ def kernel_sweep(
     ``relative_gap`` the certified route also makes every ``1 - entry`` accurate to
     ``digits`` relative digits (needed near the flat limit). ``on_plan`` is called
     with the :class:`SweepPlan` once the input is validated, before any computing.
+    For both kernels from one pass see :func:`kernels_sweep`.
     """
     kernel = check_choice(kernel, KERNELS, "kernel")
+    return _sweep(data, depths, kernel, digits, route, project, param, progress, columns, relative_gap,
+                  on_plan)[kernel]
+
+
+def kernels_sweep(
+    data: Dataset | Sequence[Sequence[object]] | np.ndarray,
+    depths: Sequence[int],
+    digits: int = 30,
+    route: str = "certified",
+    project: str = "normalize",
+    param: Parameterization | None = None,
+    progress: bool | None = None,
+    columns: Dataset | Sequence[Sequence[object]] | np.ndarray | None = None,
+    relative_gap: bool = False,
+    on_plan: Callable[[SweepPlan], None] | None = None,
+) -> dict[str, list[KernelResult]]:
+    """NNGP and NTK matrices at every depth from one pass: ``{"nngp": [...], "ntk": [...]}``.
+
+    The NTK recursion carries rho^(l), so one sweep per distinct pair gives both kernels
+    (as neural-tangents' ``kernel_fn(x1, x2, ('nngp', 'ntk'))`` does); on the certified
+    routes every entry of both meets ``digits``. Arguments as :func:`kernel_sweep`.
+
+    >>> both = kernels_sweep([["1", "0"], ["0.6", "0.8"]], [2], digits=20)
+    >>> both["nngp"][0].entries[0][1].to_json(20)["mid"]    # rho^(2) = h(0.6) = (0.8 + 0.6 (pi - acos 0.6))/pi
+    '0.67754756776651260821973'
+    >>> both["ntk"][0].entries[0][1].to_json(20)["mid"]     # (rho^(2) + 0.6 kappa0(0.6)) / 2
+    '0.55022361329299633960463'
+    """
+    return _sweep(data, depths, BOTH, digits, route, project, param, progress, columns, relative_gap, on_plan)
+
+
+def _sweep(
+    data: Dataset | Sequence[Sequence[object]] | np.ndarray,
+    depths: Sequence[int],
+    kernel: str = "ntk",
+    digits: int = 30,
+    route: str = "certified",
+    project: str = "normalize",
+    param: Parameterization | None = None,
+    progress: bool | None = None,
+    columns: Dataset | Sequence[Sequence[object]] | np.ndarray | None = None,
+    relative_gap: bool = False,
+    on_plan: Callable[[SweepPlan], None] | None = None,
+) -> dict[str, list[KernelResult]]:
+    """The sweep behind :func:`kernel_sweep` and :func:`kernels_sweep`: results by kernel name."""
+    kernel = check_choice(kernel, (*KERNELS, BOTH), "kernel")
+    names = ("nngp", "ntk") if kernel == BOTH else (kernel,)    # the order of the (1 - rho, 1 - ThetaBar) pairs
     route = check_choice(route, ROUTES, "route")
     digits = check_digits(digits)
     depths = sorted({check_depth(d) for d in depths})
@@ -375,7 +437,8 @@ def kernel_sweep(
     if route == "float64":
         if on_plan is not None:
             on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, schedule.is_default))
-        return _float64_results(rows, cols, symmetric, depths, kernel, digits, param, schedule)
+        return {name: _float64_results(rows, cols, symmetric, depths, name, digits, param, schedule)
+                for name in names}
 
     index, unique = pair_index(rows, cols, symmetric)
     if on_plan is not None:
@@ -392,13 +455,15 @@ def kernel_sweep(
         outs = run_tasks(_mpmath_task, tasks, progress=progress, cost=cost)
     bits_used = max((o[1] for o in outs), default=bits_for_digits(digits))
 
-    results = []
+    results: dict[str, list[KernelResult]] = {name: [] for name in names}
     for k, d in enumerate(depths):
-        values, gaps = _unique_values([o[0][k] for o in outs], route, bits_used)
-        entries, gap_rows = _assemble(index, values, gaps, symmetric, route in CERTIFIED_ROUTES)
-        res = _result(kernel, d, digits, route, param, bits_used, entries, gap_rows, rows)
-        res.method = methods[k]
-        results.append(res)
+        for pos, name in enumerate(names):      # with BOTH each task returned (nngp, ntk) per depth
+            per_pair = [o[0][k][pos] if kernel == BOTH else o[0][k] for o in outs]
+            values, gaps = _unique_values(per_pair, route, bits_used)
+            entries, gap_rows = _assemble(index, values, gaps, symmetric, route in CERTIFIED_ROUTES)
+            res = _result(name, d, digits, route, param, bits_used, entries, gap_rows, rows)
+            res.method = methods[k]
+            results[name].append(res)
     return results
 
 
