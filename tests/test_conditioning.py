@@ -194,7 +194,7 @@ def test_points_1e200_apart(tmp_path, capsys) -> None:
         assert_inside([c.eigenvalues], [lam], abs(exact(lam[0])) / 10**(2 * D))
         assert _inside(c.det, det, abs(exact(det)) / 10**(2 * D))
         assert _inside(c.condition_number, cond, abs(exact(cond)) / 10**(2 * D))
-    assert c.lambda_min.relative_digits() >= D and c.to_json()["digits_lost"] == 400.6
+    assert c.lambda_min.relative_digits() >= D and c.to_json()["log10_cond2"] == 400.6
     path = tmp_path / "close.csv"
     path.write_text("1,0\n1,1e-200\n")
     for kernel in ("ntk", "nngp"):

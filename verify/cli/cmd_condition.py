@@ -4,7 +4,8 @@ JSON (``--format json``): ``depths`` holds one object per depth with certified
 enclosures ``det``, ``log10_abs_det``, ``log10_abs_det_raw`` (default model),
 ``lambda_min``, ``lambda_max``, ``eigenvalues`` (ascending), ``condition_number``
 (cond_2 = lambda_max / lambda_min) and ``condition_number_bounds`` ([lower, upper]
-decimals rounded outward), ``digits_lost`` (log10 cond_2), ``working_precision_bits``,
+decimals rounded outward), ``log10_cond2`` (log10 of the midpoint of the certified cond_2
+enclosure; ``solve``'s ``digits_lost`` is log10 of an upper bound on cond_1), ``working_precision_bits``,
 ``kernel_digits``; at a depth where kappa is singular by the data's structure,
 ``singular: true`` with the exact ``diagnosis`` and ``det`` = 0. Coinciding points
 make kappa singular at every depth: exit 2 with one line, as ``solve``. ``regime``

@@ -98,10 +98,6 @@ class Ball:
         """
         return _exact_mpf(self.man, self.exp)
 
-    def rad_mpf(self) -> mpmath.mpf:
-        """The radius as an exact mpmath number (no rounding, as :meth:`mid_mpf`)."""
-        return _exact_mpf(self.rad_man, self.rad_exp)
-
     def __float__(self) -> float:
         return float(self.mid_fraction)
 
@@ -175,6 +171,25 @@ def decimal_upper(value: Fraction, sig: int = 3) -> str:
         digits += 1
     text = str(digits)
     return f"{text[0]}.{text[1:]}e{exp10}" if len(text) > 1 else f"{text}e{exp10}"
+
+
+def decimal_lower(value: Fraction, sig: int = 3) -> str:
+    """A decimal string <= ``value`` with ``sig`` significant digits (rounded down; '0' if value <= 0).
+
+    With :func:`decimal_upper` the one outward rounding of the package.
+
+    >>> decimal_lower(Fraction(1, 3)), decimal_lower(Fraction(2, 3), 2), decimal_lower(Fraction(0))
+    ('3.33e-1', '6.6e-1', '0')
+    """
+    if value <= 0:
+        return "0"
+    exp10 = math.floor(math.log10(value.numerator) - math.log10(value.denominator)) + 1
+    while Fraction(10) ** exp10 <= value:
+        exp10 += 1
+    while Fraction(10) ** (exp10 - 1) > value:
+        exp10 -= 1
+    text = str(math.floor(value / Fraction(10) ** (exp10 - sig)))
+    return f"{text[0]}.{text[1:]}e{exp10 - 1}" if len(text) > 1 else f"{text}e{exp10 - 1}"
 
 
 def arb_of_fraction(q: Fraction) -> arb:

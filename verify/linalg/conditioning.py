@@ -31,7 +31,7 @@ from typing import Any, Generic, TypeVar
 import mpmath
 from flint import acb_mat, arb, arb_mat, ctx
 
-from verify.core.balls import Ball, decimal_upper
+from verify.core.balls import Ball, decimal_lower, decimal_upper
 from verify.core.depths import check_depth, depth_text
 from verify.core.errors import PrecisionNotReached
 from verify.core.params import DEFAULT, Parameterization
@@ -263,7 +263,7 @@ class Conditioning:
             "eigenvalues": [e.to_json(d) for e in self.eigenvalues],
             "condition_number": cond.to_json(d),
             "condition_number_bounds": _bounds(cond),
-            "digits_lost": round(log10_fraction(cond.mid_fraction), 2),
+            "log10_cond2": round(log10_fraction(cond.mid_fraction), 2),
             "working_precision_bits": self.working_precision_bits,
             "kernel_digits": self.kernel_digits,
         }
@@ -272,18 +272,7 @@ class Conditioning:
 def _bounds(b: Ball, sig: int = 6) -> list[str]:
     """[lower, upper] of a positive ball as decimals with ``sig`` digits, rounded outward."""
     lo, hi = b.mid_fraction - b.rad_fraction, b.mid_fraction + b.rad_fraction
-    return [_decimal_down(lo, sig), decimal_upper(hi, sig)]
-
-
-def _decimal_down(value: Fraction, sig: int) -> str:
-    """A decimal string <= ``value`` (> 0) with ``sig`` significant digits ('0' otherwise)."""
-    if value <= 0:
-        return "0"
-    exp10 = math.floor(math.log10(value.numerator) - math.log10(value.denominator)) + 1
-    while Fraction(10) ** exp10 <= value:
-        exp10 += 1
-    text = str(math.floor(value / Fraction(10) ** (exp10 - sig)))
-    return f"{text[0]}.{text[1:]}e{exp10 - 1}"
+    return [decimal_lower(lo, sig), decimal_upper(hi, sig)]
 
 
 class UnorderedEnclosures(RuntimeError):
