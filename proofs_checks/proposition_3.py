@@ -38,9 +38,7 @@ def _split(ctx_: CheckContext) -> tuple[Dataset, Dataset, list[list[Fraction]]]:
     pts = ctx_.data.points
     if len(pts) < 3:
         raise InputError("proposition-3 needs at least 3 points (training and test)")
-    k = min(4, len(pts) - 2)
-    train = Dataset(pts[:k], ctx_.data.project, "train")
-    test = Dataset(pts[k:k + 2], ctx_.data.project, "test")
+    train, test = ctx_.data.split(min(4, len(pts) - 2), 2)
     labels = [[p[0] / sum(abs(v) for v in p)] for p in train.points]    # synthetic, exact rationals
     return train, test, labels
 

@@ -43,8 +43,7 @@ def _ball_max_abs_diff(a: list[list[Ball]], b: list[list[Ball]] | Fraction) -> B
 
 def split(data: Dataset) -> tuple[Dataset, Dataset, list[list[Fraction]]]:
     """Training points (all but the last two), test points (the last two), synthetic labels x_1 / |x|_1."""
-    pts = data.points
-    train, test = Dataset(pts[:-2], data.project, "train"), Dataset(pts[-2:], data.project, "test")
+    train, test = data.split(data.n - 2)
     labels = [[p[0] / sum(abs(v) for v in p)] for p in train.points]
     return train, test, labels
 

@@ -31,9 +31,7 @@ from verify.linalg.closed_form import solve
 
 
 def _split(n: int, m: int) -> tuple[Dataset, Dataset]:
-    data = load_dataset(f"builtin:sphere-{n + m}")
-    return (Dataset(data.points[:n], data.project, f"{data.name}[:{n}]"),
-            Dataset(data.points[n:], data.project, f"{data.name}[{n}:]"))
+    return load_dataset(f"builtin:sphere-{n + m}").split(n)
 
 
 def mpmath_solve(train: Dataset, labels: list[list[Fraction]], test: Dataset, depth: int,

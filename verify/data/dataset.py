@@ -79,6 +79,21 @@ class Dataset:
         projected = [_project(p, project, f"{name} row {i + 1}") for i, p in enumerate(points)]
         return cls(tuple(projected), project, name)
 
+    def split(self, n_train: int, n_test: int | None = None) -> tuple[Dataset, Dataset]:
+        """(training points, test points): the first ``n_train`` points, then the next ``n_test``
+        (default: all the rest). The one train/test split of the package; points stay exact.
+
+        >>> train, test = Dataset.from_rows([["1", "0"], ["0", "1"], ["0.6", "0.8"]]).split(2)
+        >>> train.n, test.n, test.name
+        (2, 1, 'data[2:3]')
+        """
+        stop = self.n if n_test is None else n_train + n_test
+        if not 1 <= n_train < stop <= self.n:
+            raise InputError(f"{self.name}: cannot split {self.n} points into {n_train} training and "
+                             f"{stop - n_train} test points")
+        return (Dataset(self.points[:n_train], self.project, f"{self.name}[:{n_train}]"),
+                Dataset(self.points[n_train:stop], self.project, f"{self.name}[{n_train}:{stop}]"))
+
     @property
     def n(self) -> int:
         return len(self.points)
