@@ -537,14 +537,19 @@ def kernel_matrix(
     kernel: str = "ntk",
     digits: int = 30,
     route: str = "certified",
-    **options: Any,
+    *,
+    project: str = "normalize",
+    param: Parameterization | None = None,
+    progress: bool | None = None,
+    columns: Dataset | Sequence[Sequence[object]] | np.ndarray | None = None,
+    relative_gap: bool = False,
 ) -> KernelResult:
     """The normalized kernel matrix at one depth; certified enclosures on the certified routes.
 
-    ``options`` are those of :func:`kernel_sweep` (project, param, progress, columns,
-    relative_gap).
+    Arguments as :func:`kernel_sweep`.
     """
-    return kernel_sweep(data, [depth], kernel, digits, route, **options)[0]
+    return kernel_sweep(data, [depth], kernel, digits, route, project=project, param=param, progress=progress,
+                        columns=columns, relative_gap=relative_gap)[0]
 
 
 def _float_cosines(rows: Dataset, cols: Dataset) -> np.ndarray:
