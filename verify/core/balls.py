@@ -28,6 +28,7 @@ True
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -134,13 +135,26 @@ class Ball:
         return -(math.log10(ratio.numerator) - math.log10(ratio.denominator))
 
     def to_json(self, digits: int) -> dict[str, str]:
-        """``{"mid", "rad"}`` decimal strings; the rad covers the midpoint's decimal rounding."""
-        mid = self.mid_fraction
+        """``{"mid", "rad"}`` decimal strings; the rad covers the midpoint's decimal rounding.
+
+        The sum rad + |mid_text - mid| is formed exactly in integers over 2^s 10^t (no
+        Fraction arithmetic: this runs once per printed entry).
+
+        >>> Ball(1, -2, 1, -60).to_json(5)
+        {'mid': '0.25000000', 'rad': '8.68e-19'}
+        """
         with mpmath.workdps(digits + 10):
             text = mpmath.nstr(self.mid_mpf(), digits + 3, min_fixed=-5, max_fixed=digits + 5,
                                strip_zeros=False)
-        rounding = abs(Fraction(text) - mid)
-        return {"mid": text, "rad": decimal_upper(self.rad_fraction + rounding)}
+        dec, k = _decimal_of(text)                   # text = dec / 10^k exactly
+        s2 = max(0, -self.exp, -self.rad_exp)
+        t10 = max(0, k)
+        scale10 = 10**t10
+        mid_num = (self.man << (self.exp + s2)) * scale10
+        text_num = (dec << s2) * 10 ** (t10 - k)
+        rad_num = (self.rad_man << (self.rad_exp + s2)) * scale10
+        total = rad_num + abs(text_num - mid_num)
+        return {"mid": text, "rad": _decimal_upper_int(total, scale10 << s2)}
 
 
 def _exact_mpf(man: int, exp: int) -> mpmath.mpf:
@@ -151,20 +165,49 @@ def _exact_mpf(man: int, exp: int) -> mpmath.mpf:
 def decimal_upper(value: Fraction, sig: int = 3) -> str:
     """A decimal string >= ``value`` with ``sig`` significant digits (rounded up).
 
+    Tight to one unit in the last digit, except when rounding up crosses a power of ten
+    (9.9996e-5 -> 1.01e-4 rather than 1.00e-4): a little loose, never too small.
+
     >>> decimal_upper(Fraction(1, 3))
     '3.34e-1'
     >>> decimal_upper(Fraction(0))
     '0'
     """
-    if value <= 0:
+    return _decimal_upper_int(value.numerator, value.denominator, sig)
+
+
+_DECIMAL_TEXT = re.compile(r"(-?)(\d+)(?:\.(\d*))?(?:e([+-]?\d+))?")
+
+
+def _decimal_of(text: str) -> tuple[int, int]:
+    """(d, k) with text = d / 10^k exactly, for mpmath's decimal strings ('-0.25', '1.5e-7')."""
+    m = _DECIMAL_TEXT.fullmatch(text)
+    if m is None:
+        raise ValueError(f"not a decimal: {text!r}")
+    frac = m.group(3) or ""
+    d = int(m.group(2) + frac)
+    return (-d if m.group(1) else d), len(frac) - int(m.group(4) or 0)
+
+
+def _pow10_ge(p: int, q: int, e: int) -> bool:
+    """Whether p / q >= 10^e (p, q > 0 integers)."""
+    lhs: int = p * 10 ** max(0, -e)
+    rhs: int = q * 10 ** max(0, e)
+    return lhs >= rhs
+
+
+def _decimal_upper_int(p: int, q: int, sig: int = 3) -> str:
+    """:func:`decimal_upper` of p / q (q > 0) in integer arithmetic."""
+    if p <= 0:
         return "0"
-    exp10 = math.floor(math.log10(value.numerator) - math.log10(value.denominator))
-    while Fraction(10) ** exp10 > value:
+    exp10 = math.floor(math.log10(p) - math.log10(q))
+    while not _pow10_ge(p, q, exp10):              # 10^exp10 <= p/q < 10^(exp10 + 1)
         exp10 -= 1
-    while Fraction(10) ** (exp10 + 1) <= value:
+    while _pow10_ge(p, q, exp10 + 1):
         exp10 += 1
-    scale = Fraction(10) ** (exp10 - sig + 1)
-    digits = math.ceil(value / scale)
+    shift = sig - 1 - exp10                         # digits = ceil(p/q * 10^shift)
+    num, den = p * 10 ** max(0, shift), q * 10 ** max(0, -shift)
+    digits = -(-num // den)
     if digits >= 10**sig:
         digits //= 10
         exp10 += 1
