@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import io
+import json
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from verify.cli.common import add_kernel_and_digits, finish_parser, model_from_args, plan_announcer, progress_from_args
+from verify.cli.output import check_output_path, write_new_file
 from verify.core.depths import check_depth, parse_depth_list
 from verify.core.errors import InputError
 from verify.core.params import quoted
 from verify.core.precision import check_digits
 from verify.data.sources import load_dataset
-from verify.kernel.routes import BOTH, ROUTES, kernel_sweep, kernels_sweep
+from verify.kernel.routes import BOTH, ROUTES, KernelResult, kernel_sweep, kernels_sweep
 
 MAX_TABLE_COLUMNS = 6
 # Sweep caps, for output size: a sweep prints one full n x n matrix per depth, twice in JSON
@@ -36,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "the output holds one n x n matrix per depth)")
     add_kernel_and_digits(p, both=True)
     p.add_argument("--route", default="certified", choices=ROUTES)
+    p.add_argument("--out", help="write the result to a new FILE.npz (float64 arrays for large n: KERNEL_mid, "
+                   "KERNEL_rad, KERNEL_gap_mid, KERNEL_gap_rad of shape (depths, n, m), depths, meta) or "
+                   "FILE.json (the JSON below); an existing file is refused; stdout then gets a summary")
     finish_parser(p, run, render_table)
 
 
@@ -59,6 +68,11 @@ def requested_depths(args: argparse.Namespace) -> list[int]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    out = None
+    if args.out is not None:
+        if not str(args.out).endswith((".npz", ".json")):
+            raise InputError(f"--out {args.out}: name a .npz or .json file")
+        out = check_output_path(args.out, "new-file")            # before any computing
     depths = requested_depths(args)
     digits = check_digits(args.digits)
     data = load_dataset(args.data, args.project)
@@ -72,10 +86,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         by_kernel = kernels_sweep(data, depths, **options)
     else:
         by_kernel = {args.kernel: kernel_sweep(data, depths, kernel=args.kernel, **options)}
+    if out is not None and out.suffix == ".npz":
+        return _write_npz(out, by_kernel, depths)
     payloads = {name: _payload([r.to_json() for r in by_kernel[name]]) for name in names}
-    if args.kernel == BOTH:
-        return {"kernel": BOTH, **payloads}
-    return payloads[args.kernel]
+    payload = {"kernel": BOTH, **payloads} if args.kernel == BOTH else payloads[args.kernel]
+    if out is not None:
+        write_new_file(out, (json.dumps(payload, indent=1) + "\n").encode())
+        return {"out": str(out), "format": "json", "kernels": list(names), "depths": depths}
+    return payload
+
+
+def _write_npz(out: Path, by_kernel: dict[str, list[KernelResult]], depths: list[int]) -> dict[str, Any]:
+    """float64 arrays per kernel (stacked over depths) and the metadata as a JSON string; no pickles."""
+    arrays: dict[str, np.ndarray] = {"depths": np.array([str(d) for d in depths])}
+    meta = {name: [r.metadata() for r in results] for name, results in by_kernel.items()}
+    for name, results in by_kernel.items():
+        per_depth = [r.arrays() for r in results]
+        for key in per_depth[0]:
+            arrays[f"{name}_{key}"] = np.stack([a[key] for a in per_depth])
+    arrays["meta"] = np.array(json.dumps(meta))
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)           # type: ignore[arg-type]
+    write_new_file(out, buffer.getvalue())
+    return {"out": str(out), "format": "npz", "kernels": list(by_kernel), "depths": depths,
+            "arrays": sorted(arrays)}
 
 
 def _payload(payloads: list[dict[str, Any]]) -> dict[str, Any]:
@@ -85,6 +119,9 @@ def _payload(payloads: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def render_table(payload: dict[str, Any], args: argparse.Namespace) -> str:
+    if "out" in payload:
+        return f"wrote {payload['out']} ({payload['format']}: {', '.join(payload['kernels'])} at " \
+               f"{len(payload['depths'])} depth(s))"
     if payload.get("kernel") == BOTH:
         return "\n\n".join(render_table(payload[name], args) for name in ("nngp", "ntk"))
     blocks = payload.get("sweep", [payload])

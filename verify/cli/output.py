@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from verify.core.errors import InputError
 
-OutputKind = Literal["folder", "report-folder"]
+OutputKind = Literal["folder", "report-folder", "new-file"]
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
@@ -26,6 +26,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     mode = "wb" if isinstance(data, bytes) else "w"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        _usual_mode(fd)
         with os.fdopen(fd, mode) as fh:
             fh.write(data)
         os.replace(tmp, path)
@@ -35,8 +36,34 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     return path
 
 
+def _usual_mode(fd: int) -> None:
+    """mkstemp makes files 0600; give the file the mode a plain ``open`` would (0666 minus the umask)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    os.fchmod(fd, 0o666 & ~mask)
+
+
 def write_json(path: str | Path, payload: Any) -> Path:
     return write_atomic(path, json.dumps(payload, indent=2) + "\n")
+
+
+def write_new_file(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to a file that must not exist: a temporary file, then a hard link (which
+    fails rather than replace a file that appeared meanwhile), so a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        _usual_mode(fd)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise InputError(f"--out {path}: appeared while computing; left untouched") from None
+    finally:
+        os.unlink(tmp)
+    return path
 
 
 def check_output_path(path: str | Path, kind: OutputKind = "folder", option: str = "--out") -> Path:
@@ -48,6 +75,7 @@ def check_output_path(path: str | Path, kind: OutputKind = "folder", option: str
     (:func:`reporting.folder.previous_report_files`). Either way the path must not be an
     existing file, the nearest existing folder above it must be a folder we can write in
     (a temporary file is created and removed there), and nothing else is created.
+    ``kind="new-file"``: a file that must not exist yet (nothing is ever overwritten).
     """
     text = str(path)
     if not text.strip():
@@ -56,6 +84,8 @@ def check_output_path(path: str | Path, kind: OutputKind = "folder", option: str
         target = Path(text).expanduser().resolve()
         if target.parent == target:
             raise InputError(f"{option} {text}: refusing to write to the root folder")
+        if kind == "new-file" and target.exists():
+            raise InputError(f"{option} {text}: exists; refusing to overwrite it (choose a new file name)")
         if target.exists() and not target.is_dir():
             raise InputError(f"{option} {text}: exists and is not a folder; refusing to replace it")
         where = _nearest_existing(target if kind == "folder" else target.parent)

@@ -99,6 +99,26 @@ class Ball:
         """
         return _exact_mpf(self.man, self.exp)
 
+    def float_enclosure(self) -> tuple[float, float]:
+        """(m, r) in float64 with |x - m| <= r for every x in the ball.
+
+        m is the double nearest the midpoint c (``float`` of a Fraction rounds correctly) and
+        r is rad + |c - m| rounded up, so [m - r, m + r] contains [c - rad, c + rad]:
+        |x - m| <= |x - c| + |c - m| <= rad + |c - m| <= r.
+
+        >>> Ball(1, -2, 1, -60).float_enclosure()
+        (0.25, 8.673617379884035e-19)
+        >>> m, r = Ball(1, -200, 0, 0).float_enclosure(); r >= 0
+        True
+        """
+        mid = self.mid_fraction
+        m = float(mid)
+        err = self.rad_fraction + abs(mid - Fraction(m))
+        r = float(err)
+        if Fraction(r) < err:
+            r = math.nextafter(r, math.inf)
+        return m, r
+
     def __float__(self) -> float:
         return float(self.mid_fraction)
 

@@ -98,8 +98,8 @@ class KernelResult:
     route: str
     parameterization: Parameterization
     working_precision_bits: int | None
-    entries: list[list[Any]]
-    gaps: list[list[Any]]
+    entries: Any         # rows of Balls / mpfs (lists), or a float64 ndarray on the float64 route
+    gaps: Any
     raw_factor: mpmath.mpf
     n0: int
     projection: str
@@ -113,17 +113,54 @@ class KernelResult:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return len(self.entries), len(self.entries[0]) if self.entries else 0
+        return len(self.entries), len(self.entries[0]) if len(self.entries) else 0
 
     def mid_array(self) -> np.ndarray:
         """Best effort: the midpoints as a float64 array."""
+        if isinstance(self.entries, np.ndarray):
+            return self.entries.astype(np.float64, copy=True)
         return np.array([[float(v) for v in row] for row in self.entries], dtype=np.float64)
 
     def entry_json(self, i: int, j: int) -> Mapping[str, str | None]:
         return _value_json(self.entries[i][j], self.digits)
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """float64 arrays ``mid``, ``rad``, ``gap_mid``, ``gap_rad`` (n x m).
+
+        Certified routes: ``rad`` bounds |exact - mid| including the rounding of ``mid``
+        to float64 (:meth:`~verify.core.balls.Ball.float_enclosure`); likewise for the
+        gaps 1 - entry. Best-effort routes: ``rad`` and ``gap_rad`` are NaN (no bound).
+        """
+        out: dict[str, np.ndarray] = {}
+        if isinstance(self.entries, np.ndarray):                  # float64 route: best effort
+            nan = np.full(self.shape, np.nan)
+            return {"mid": self.mid_array(), "rad": nan, "gap_mid": np.array(self.gaps, dtype=np.float64),
+                    "gap_rad": nan.copy()}
+        for key, rows in (("", self.entries), ("gap_", self.gaps)):
+            mid = np.empty(self.shape)
+            rad = np.full(self.shape, np.nan)
+            for i, row in enumerate(rows):
+                for j, value in enumerate(row):
+                    if isinstance(value, Ball):
+                        mid[i, j], rad[i, j] = value.float_enclosure()
+                    else:
+                        mid[i, j] = float(value)
+            out[f"{key}mid"], out[f"{key}rad"] = mid, rad
+        return out
+
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (see README): decimals as strings, never through float64."""
+        rows, cols = self.shape
+        return {
+            **self.metadata(),
+            "matrix": [[self.entry_json(i, j) for j in range(cols)] for i in range(rows)],
+            "one_minus_matrix": [[_value_json(self.gaps[i][j], self.digits) for j in range(cols)]
+                                 for i in range(rows)] if self.route in CERTIFIED_ROUTES else None,
+            **self.extra,
+        }
+
+    def metadata(self) -> dict[str, Any]:
+        """Everything of :meth:`to_json` but the matrices (what the result is, and how it was made)."""
         rows, cols = self.shape
         return {
             "kernel": self.kernel,
@@ -147,10 +184,6 @@ class KernelResult:
                 "guarantee": "exact up to the final rounding"
                 if self.parameterization.is_default else "best effort (mpmath)",
             },
-            "matrix": [[self.entry_json(i, j) for j in range(cols)] for i in range(rows)],
-            "one_minus_matrix": [[_value_json(self.gaps[i][j], self.digits) for j in range(cols)]
-                                 for i in range(rows)] if self.route in CERTIFIED_ROUTES else None,
-            **self.extra,
         }
 
 
@@ -522,10 +555,8 @@ def _float64_results(rows: Dataset, cols: Dataset, symmetric: bool, depths: list
         if symmetric:
             mat[iu] = v
             mat[(iu[1], iu[0])] = v
-        entries = [[float(x) for x in row] for row in mat]
-        gaps = [[1.0 - x for x in row] for row in entries]
-        res = _result(kernel, d, digits, route="float64", param=param, bits=None, entries=entries,
-                      gaps=gaps, data=rows)
+        res = _result(kernel, d, digits, route="float64", param=param, bits=None, entries=mat,
+                      gaps=1.0 - mat, data=rows)      # arrays: no Python object per entry
         res.method = "float64 iteration"
         results.append(res)
     return results
@@ -559,7 +590,7 @@ def _float_cosines(rows: Dataset, cols: Dataset) -> np.ndarray:
 
 
 def _result(kernel: str, depth: int, digits: int, route: str, param: Parameterization,
-            bits: int | None, entries: list[list[Any]], gaps: list[list[Any]], data: Dataset) -> KernelResult:
+            bits: int | None, entries: Any, gaps: Any, data: Dataset) -> KernelResult:
     prec = bits or 113
     with mpmath.workprec(max(prec, 64)):
         q, t = raw_diagonals(Fraction(param.sigma_w2), Fraction(param.sigma_b2), data.n0, depth)
