@@ -293,7 +293,9 @@ def test_bench_writes_only_into_out(monkeypatch, tmp_path: Path, capsys) -> None
     code, _, err, _ = _cli(["bench", "--out", "mine", "--quiet"], capsys)
     assert code == 0, err
     assert _tree(tmp_path) == {"mine": None, "mine/kernel.json": (tmp_path / "mine/kernel.json").read_bytes(),
-                               "mine/solve.json": (tmp_path / "mine/solve.json").read_bytes()}
+                               "mine/solve.json": (tmp_path / "mine/solve.json").read_bytes(),
+                               "mine/.ntk-verify-outputs": (tmp_path / "mine/.ntk-verify-outputs").read_bytes()}
+    assert json.loads((tmp_path / "mine/.ntk-verify-outputs").read_text())["files"] == ["kernel.json", "solve.json"]
     assert json.loads((tmp_path / "mine/solve.json").read_text()) == {"certified_seconds": 2}
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from verify.bench.kernel import bench_kernel
 from verify.cli.common import add_progress_argument, progress_from_args
-from verify.cli.output import check_output_path, write_json
+from verify.cli.output import check_output_path, check_own_files, record_own_files, write_json
 
 DEFAULT_OUT = "reports/latest-bench"
 
@@ -34,12 +34,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     out_dir = check_output_path(args.out, "folder")      # before minutes of work
+    check_own_files(out_dir, ["kernel.json", *(fname for fname, _, _ in EXTRA_SUITES)])
     progress = progress_from_args(args)
     written = {}
     if args.only in (None, "kernel"):
         result = bench_kernel(progress=progress)
         written["kernel.json"] = result
         write_json(out_dir / "kernel.json", result)
+        record_own_files(out_dir, ["kernel.json"])
     if args.only in (None, "solve"):
         for fname, module, func in EXTRA_SUITES:
             try:
@@ -49,6 +51,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result = getattr(mod, func)(progress=progress)
             written[fname] = result
             write_json(out_dir / fname, result)
+            record_own_files(out_dir, [fname])
     return {"written": {name: str(out_dir / name) for name in written}, "results": written}
 
 

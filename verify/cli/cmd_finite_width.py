@@ -6,13 +6,14 @@ import argparse
 from typing import Any
 
 from verify.cli.common import finish_parser, model_from_args, progress_from_args
-from verify.cli.output import check_output_path, write_atomic, write_json
+from verify.cli.output import check_output_path, check_own_files, record_own_files, write_atomic, write_json
 from verify.core.errors import InputError
 from verify.core.params import KERNELS, exact_integer, quoted
 from verify.data.sources import load_dataset
 from verify.finite_width.montecarlo import NORMALIZATIONS, PROFILES, run_study
 
 RESULT_FILE = "finite_width.json"
+OUTPUT_FILES = [RESULT_FILE, "finite_width_deviation_vs_width.png", "finite_width_deviation_vs_ratio.png"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,6 +49,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     seed = _seed(args.seed)
     param = model_from_args(args)
     out = check_output_path(args.out, "folder") if args.out is not None else None   # before the study
+    if out is not None:
+        check_own_files(out, OUTPUT_FILES)
     data = load_dataset(args.data or profile.data, args.project)
     payload = run_study(profile, data, param, seed=seed, normalize=args.normalize,
                         progress=progress_from_args(args))
@@ -61,6 +64,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         payload["figures"] = {name: str(write_atomic(out / f"finite_width_{name}.png", png))
                               for name, png in render_figures(payload).items()}
         write_json(out / RESULT_FILE, payload)
+        record_own_files(out, OUTPUT_FILES)
     return payload
 
 

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,6 +35,36 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+OUTPUTS_MARKER = ".ntk-verify-outputs"   # in a --out folder: the files ntk-verify wrote there
+
+
+def check_own_files(folder: Path, names: Sequence[str], option: str = "--out") -> None:
+    """Before any work: refuse a folder where a file we would write exists and was not written by us.
+
+    Files we wrote are listed in the folder's :data:`OUTPUTS_MARKER` (see :func:`record_own_files`),
+    so a second run may replace its own results, never a user's file of the same name.
+    """
+    ours = _own_files(folder)
+    clash = sorted(n for n in names if (folder / n).exists() and n not in ours)
+    if clash:
+        raise InputError(f"{option} {folder}: {', '.join(clash)} already there and not written by ntk-verify; "
+                         "refusing to overwrite (choose another --out)")
+
+
+def record_own_files(folder: Path, names: Sequence[str]) -> None:
+    """Add ``names`` to the folder's list of files written by ntk-verify."""
+    files = sorted(_own_files(folder) | set(names))
+    write_atomic(folder / OUTPUTS_MARKER, json.dumps({"tool": "ntk-verify", "files": files}, indent=1) + "\n")
+
+
+def _own_files(folder: Path) -> set[str]:
+    try:
+        data = json.loads((folder / OUTPUTS_MARKER).read_text())
+        return {str(f) for f in data["files"]} if data.get("tool") == "ntk-verify" else set()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return set()
 
 
 def _usual_mode(fd: int) -> None:
