@@ -64,6 +64,7 @@ from verify.linalg.singularity import Diagnosis, require_invertible
 Matrix = list[list[Fraction]]
 Gaps = list[list[Ball]]
 TIME_SCALES = ("normalized", "raw")
+RAW_TIME_MAX_DEPTH = 10**5
 
 
 # ---------------------------------------------------------------- exact inputs
@@ -99,6 +100,9 @@ class FlowTime:
             return self.lr * self.t
         if not param.is_default:
             raise InputError("the raw time scale needs the default model (sigma_w^2 = 1, no bias)")
+        if depth > RAW_TIME_MAX_DEPTH:     # the exact factor 2^-(L-1) has ~0.3 L digits
+            raise InputError(f"the raw time scale goes up to depth {RAW_TIME_MAX_DEPTH} (its factor "
+                             f"L/(n0 2^(L-1)) is below 10^-30000 beyond); use --time-scale normalized")
         factor = Fraction(depth if kernel == "ntk" else 1, n0 * 2 ** (depth - 1))
         return self.lr * self.t * factor
 
