@@ -44,3 +44,6 @@ def test_own_files_may_be_replaced_and_others_not(tmp_path: Path) -> None:
     (tmp_path / OUTPUTS_MARKER).write_text("not json")                # a damaged marker lists nothing
     with pytest.raises(InputError, match="kernel.json"):
         check_own_files(tmp_path, ["kernel.json"])
+    (tmp_path / "kernel.json").unlink()
+    with pytest.raises(InputError, match=OUTPUTS_MARKER):               # and is never replaced
+        check_own_files(tmp_path, ["kernel.json"])

@@ -48,6 +48,8 @@ def check_own_files(folder: Path, names: Sequence[str], option: str = "--out") -
     """
     ours = _own_files(folder)
     clash = sorted(n for n in names if (folder / n).exists() and n not in ours)
+    if (folder / OUTPUTS_MARKER).exists() and not _is_marker(folder):
+        clash.append(OUTPUTS_MARKER)          # a file of that name that is not our list: never replaced
     if clash:
         raise InputError(f"{option} {folder}: {', '.join(clash)} already there and not written by ntk-verify; "
                          "refusing to overwrite (choose another --out)")
@@ -57,6 +59,14 @@ def record_own_files(folder: Path, names: Sequence[str]) -> None:
     """Add ``names`` to the folder's list of files written by ntk-verify."""
     files = sorted(_own_files(folder) | set(names))
     write_atomic(folder / OUTPUTS_MARKER, json.dumps({"tool": "ntk-verify", "files": files}, indent=1) + "\n")
+
+
+def _is_marker(folder: Path) -> bool:
+    try:
+        data = json.loads((folder / OUTPUTS_MARKER).read_text())
+        return isinstance(data, dict) and data.get("tool") == "ntk-verify" and isinstance(data.get("files"), list)
+    except (OSError, ValueError):
+        return False
 
 
 def _own_files(folder: Path) -> set[str]:
