@@ -13,6 +13,8 @@ from .base import CheckContext, CheckResult, CheckSpec, Verdict
 MODULES = [
     "proposition_1", "proposition_2", "proposition_3", "lemma_1", "theorem_1", "theorem_2",
     "theorem_3", "det_to_zero", "invertibility", "slow_convergence",
+    "hanin_nica",                          # Hanin and Nica (2019): NTK fluctuations when depth ~ width
+    "lazy_training", "feature_learning",   # Chizat, Oyallon and Bach (2019): lazy vs feature learning
 ]
 
 
@@ -30,6 +32,22 @@ def all_checks() -> list[CheckSpec]:
     return out
 
 
+def load_user_checks(paths: list[str] | None) -> list[CheckSpec]:
+    """The checks of users' claim files (``--claims``), in order; InputError (one line) for a bad file.
+
+    Importing a claim file runs its code (see :mod:`proofs_checks.user_claims`).
+    """
+    from .user_claims import load_claims_file
+
+    taken = {s.id for s in all_checks()}
+    out: list[CheckSpec] = []
+    for path in paths or []:
+        specs = load_claims_file(path, taken)
+        taken |= {s.id for s in specs}
+        out += specs
+    return out
+
+
 def check_by_id(check_id: str) -> CheckSpec:
     for spec in all_checks():
         if spec.id == check_id:
@@ -37,12 +55,16 @@ def check_by_id(check_id: str) -> CheckSpec:
     raise KeyError(check_id)
 
 
-__all__ = ["CheckContext", "CheckResult", "CheckSpec", "Verdict", "all_checks", "check_by_id", "progress_line",
-           "progress_mode", "run_checks"]
+__all__ = ["CheckContext", "CheckResult", "CheckSpec", "Verdict", "all_checks", "check", "check_by_id", "load_user_checks",
+           "progress_line", "progress_mode", "run_checks"]
 
 
-def run_checks(ctx: CheckContext, ids: list[str] | None = None) -> list[CheckResult]:
+def run_checks(ctx: CheckContext, ids: list[str] | None = None,
+               extra: list[CheckSpec] | None = None) -> list[CheckResult]:
     """Evaluate the checks (all, or those in ``ids``) for each of their kernels, showing progress per check.
+
+    ``extra`` are users' checks (:func:`load_user_checks`), run after the built-in ones; ``ids``
+    may name either.
 
     Progress follows ``ctx.progress`` (None: by the terminal): on a terminal one bar that
     advances one check at a time; in a log one line per finished check; nothing with False.
@@ -61,7 +83,9 @@ def run_checks(ctx: CheckContext, ids: list[str] | None = None) -> list[CheckRes
 
     from verify.core.errors import InputError, PrecisionNotReached
 
-    specs = all_checks()
+    from .sources import report_rank
+
+    specs = sorted(all_checks() + list(extra or []), key=lambda s: report_rank(s.source))   # grouped by source
     if ids:
         known = {s.id for s in specs}
         unknown = [i for i in ids if i not in known]
@@ -102,3 +126,6 @@ def progress_line(n: int, total: int, result: CheckResult) -> str:
     """One line for a log: 'ntk-verify: check 3/16 proposition-3 ntk: confirmed (5.21 s)'."""
     kernel = f" {result.kernel}" if result.kernel else ""
     return f"ntk-verify: check {n}/{total} {result.id}{kernel}: {result.verdict.value} ({result.seconds} s)"
+
+
+from .api import check  # noqa: E402  (api uses all_checks, defined above)

@@ -23,6 +23,8 @@ from typing import Any
 from verify import DEFAULT, Dataset, Parameterization
 from verify.data.sources import load_dataset
 
+from .sources import SEED, Source
+
 
 class Verdict(StrEnum):
     CONFIRMED = "confirmed"
@@ -205,6 +207,7 @@ class CheckResult:
     verdict: Verdict
     certificate: str
     seconds: float
+    source: dict[str, Any] = field(default_factory=SEED.to_json)    # the Source the claim comes from
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -216,7 +219,11 @@ class CheckResult:
 
 @dataclass
 class CheckSpec:
-    """A registered check: ``run(ctx, kernel, claim)`` returns (findings, evidence, parameters)."""
+    """A registered check: ``run(ctx, kernel, claim)`` returns (findings, evidence, parameters).
+
+    This is also the public interface for users' own claims (``ntk-verify check --claims FILE.py``,
+    see :mod:`proofs_checks.user_claims`): the same fields, the same findings, the same :func:`decide`.
+    """
 
     id: str
     title: str
@@ -229,6 +236,7 @@ class CheckSpec:
     stated_claim: Any = None
     false_claim: Any = None
     per_kernel: dict[str, dict[str, str]] = field(default_factory=dict)   # kernel -> {title, claim_text, ...}
+    source: Source = SEED                  # where the claim comes from (the report groups claims by it)
 
     def text_for(self, kernel: str | None) -> dict[str, str]:
         """The declared texts (title, claim_text, claim_latex, hypotheses, method) as they read for ``kernel``."""
@@ -249,7 +257,7 @@ class CheckSpec:
             claim_latex=text["claim_latex"], hypotheses=text["hypotheses"],
             parameterization=ctx.param.describe(), method=text["method"], parameters=parameters,
             evidence=evidence, findings=findings, verdict=verdict, certificate=certificate,
-            seconds=round(time.perf_counter() - start, 2),
+            seconds=round(time.perf_counter() - start, 2), source=self.source.to_json(),
         )
 
     def crashed(self, ctx: CheckContext, kernel: str | None, exc: Exception, seconds: float) -> CheckResult:
@@ -261,7 +269,7 @@ class CheckSpec:
             id=self.id, kernel=kernel, title=text["title"], claim=text["claim_text"], claim_latex=text["claim_latex"],
             hypotheses=text["hypotheses"], parameterization=ctx.param.describe(), method=text["method"],
             parameters={}, evidence=Evidence(), findings=[finding], verdict=Verdict.ERROR,
-            certificate=f"the check raised {line}", seconds=round(seconds, 2),
+            certificate=f"the check raised {line}", seconds=round(seconds, 2), source=self.source.to_json(),
         )
 
 

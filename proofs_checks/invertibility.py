@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flint import arb, arb_mat, ctx
-
-from verify import KERNELS, Dataset, kernel_matrix
-from verify.core.balls import Ball, decimal_upper
+from verify import KERNELS, Dataset
+from verify.core.balls import decimal_upper
 from verify.data.sources import load_dataset
 from verify.linalg.conditioning import conditioning_sweep
+from verify.linalg.null_certificate import null_residual_bound
 from verify.linalg.singularity import diagnose, regime_of
 
 from .base import CheckContext, CheckSpec, Evidence, Finding, Table
@@ -43,34 +42,10 @@ def regime_datasets() -> dict[str, Dataset]:
             "coinciding points": Dataset.from_rows(dup, name="duplicates")}
 
 
-def rayleigh_bound(k: arb_mat, u: list[arb]) -> arb:
-    """A certified upper bound of |K u|_2 / |u|_2, which bounds lambda_min(K) of a symmetric K (u != 0).
-
-    Proof: K = Q diag(lambda) Q^T with Q orthogonal, so |K u|_2^2 = sum_i lambda_i^2
-    (Q^T u)_i^2 >= min_i lambda_i^2 |u|_2^2, i.e. min_i |lambda_i| <= |K u|_2 / |u|_2;
-    for K positive semidefinite (a kernel matrix) min_i |lambda_i| = lambda_min. The
-    infinity-norm ratio |K u|_inf / |u|_inf is *not* such a bound (K = [[1, -1], [-1, 2]],
-    u = (3, 2): 1/3 < lambda_min = (3 - sqrt 5)/2); it is, times sqrt(n).
-
-    >>> from flint import arb_mat, arb
-    >>> b = rayleigh_bound(arb_mat([[1, -1], [-1, 2]]), [arb(3), arb(2)])   # sqrt(2/13)
-    >>> b.contains((arb(2) / 13).sqrt()) or b > (arb(2) / 13).sqrt()
-    True
-    """
-    ku = k * arb_mat([[x] for x in u])
-    num = sum((abs(ku[i, 0]).upper() ** 2 for i in range(ku.nrows())), arb(0)).upper().sqrt()
-    den = sum((x.abs_lower() ** 2 for x in u), arb(0)).lower().sqrt()
-    return (num / den).upper()
-
-
 def _null_residual(data: Dataset, depth: int, kernel: str) -> str:
     """Certified bound on |kappa u|_2 / |u|_2 for the exact null-vector certificate u (an upper bound on
     lambda_min)."""
-    diag = diagnose(data, depth)
-    gram = kernel_matrix(data, depth, kernel, digits=40)
-    with ctx.workprec(256):
-        k = arb_mat([[e.to_arb() for e in row] for row in gram.entries])
-        bound = Ball.from_arb(rayleigh_bound(k, diag.null_vector_arb(data.n)))
+    bound = null_residual_bound(data, depth, kernel)
     value = decimal_upper(bound.mid_fraction + bound.rad_fraction, 2)
     return f"lambda_min <= |kappa u|_2 / |u|_2 <= {value} (certified)"
 

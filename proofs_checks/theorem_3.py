@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from verify import KERNELS, Ball, Dataset, kernel_matrix
+from verify import KERNELS, Dataset, kernel_matrix
+from verify.linalg.ball_matrix import max_abs_difference
 from verify.linalg.closed_form import solve_sweep
 from verify.linalg.float64_linalg import float64_weights, relative_error
 
@@ -25,22 +26,6 @@ class WeightsClaim:
         return "W converges to a bounded limit" if self.limit is None else f"every weight tends to {self.limit}"
 
 
-def _ball_max_abs_diff(a: list[list[Ball]], b: list[list[Ball]] | Fraction) -> Ball:
-    """Certified enclosure of max_ij |a_ij - b_ij| (b a matrix of balls or a constant), as a Ball."""
-    from flint import arb, ctx
-
-    with ctx.workprec(200):
-        best = None
-        for i, row in enumerate(a):
-            for j, x in enumerate(row):
-                y = b if isinstance(b, Fraction) else b[i][j]
-                yb = arb(y.numerator) / y.denominator if isinstance(y, Fraction) else y.to_arb()
-                d = abs(x.to_arb() - yb)
-                best = d if best is None else best.max(d)
-        assert best is not None  # a is a non-empty matrix (the weights of a non-empty training set)
-        return Ball.from_arb(best)
-
-
 def split(data: Dataset) -> tuple[Dataset, Dataset, list[list[Fraction]]]:
     """Training points (all but the last two), test points (the last two), synthetic labels x_1 / |x|_1."""
     train, test = data.split(data.n - 2)
@@ -58,7 +43,7 @@ def run(ctx_: CheckContext, kernel: str, claim: WeightsClaim):
     tail = [d for d in depths if d >= 100]
     findings: list[Finding] = []
     if claim.limit is None:
-        moves = [(b, _ball_max_abs_diff(sols[b].weights, sols[a].weights))
+        moves = [(b, max_abs_difference(sols[b].weights, sols[a].weights))
                  for a, b in zip(tail, tail[1:], strict=False)]
         conv = settled_or_decaying("max change of W per decade", moves, Fraction(0))
         findings.append(Finding("W converges", conv.supports, conv.certificate, conv.guarantee))
@@ -68,7 +53,7 @@ def run(ctx_: CheckContext, kernel: str, claim: WeightsClaim):
                                 "certified"))
         findings.append(limit_finding("every weight", [b for row in far.weights for b in row], derived, derived))
     else:
-        dist = [(d, _ball_max_abs_diff(sols[d].weights, claim.limit)) for d in tail]
+        dist = [(d, max_abs_difference(sols[d].weights, claim.limit)) for d in tail]
         findings.append(settled_or_decaying(f"max |W - {claim.limit}|", dist, Fraction(0)))
         findings.append(limit_finding("every weight", [b for row in far.weights for b in row], derived, claim.limit))
 

@@ -21,7 +21,7 @@ from .folder import previous_report_files, remove_report, swap_into_place, write
 from .htmldoc import render_html
 from .markdown import render_markdown
 from .pdf import html_to_pdf
-from .text import counts_line, verdict_counts
+from .text import counts_line, source_of, sources_json, verdict_counts
 
 __all__ = ["counts_line", "render_html", "render_markdown", "verdict_counts", "verdict_table", "write_report"]
 
@@ -72,7 +72,7 @@ def _write_files(folder: Path, results: list[dict[str, Any]], provenance: dict[s
                 pngs[name] = render_png(fig)
                 (folder / "figures" / name).write_bytes(pngs[name])
     payload = {"provenance": provenance, "summary": verdict_table(results), "counts": verdict_counts(results),
-               "checks": results}
+               "sources": sources_json(results), "checks": results}
     (folder / "results.json").write_text(json.dumps(payload, indent=1) + "\n")
     (folder / "report.md").write_text(render_markdown(results, provenance))
     (folder / "report.html").write_text(render_html(results, provenance, pngs))
@@ -82,5 +82,5 @@ def _write_files(folder: Path, results: list[dict[str, Any]], provenance: dict[s
 
 
 def verdict_table(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"id": r["id"], "kernel": r["kernel"], "verdict": r["verdict"], "certificate": r["certificate"]}
-            for r in results]
+    return [{"id": r["id"], "kernel": r["kernel"], "verdict": r["verdict"], "certificate": r["certificate"],
+             "source": source_of(r)["id"]} for r in results]

@@ -38,6 +38,7 @@ pre{padding:.6em;overflow-x:auto;max-width:100%}
 .check{margin-bottom:2.5em}.meta td:first-child{font-weight:600;white-space:nowrap}
 .formula{display:inline-block;max-width:100%;overflow-x:auto;vertical-align:middle}
 .formula svg{max-width:100%;height:auto}
+th.src{background:#eaeef2}h2.source{border-bottom:3px solid #57606a}
 """
 
 
@@ -82,9 +83,12 @@ def _summary(results: list[dict[str, Any]]) -> list[str]:
     e = html.escape
     parts = ["<h2>Verdicts</h2><div class='tbl'><table><tr><th>claim</th><th>kernel</th><th>verdict</th>"
              "<th>certificate</th></tr>"]
-    parts += [f"<tr><td class='num'><a href='#{e(doc.anchor(r))}'>{e(r['id'])}</a></td><td>{e(r['kernel'] or '-')}</td>"
-              f"<td>{_badge(r['verdict'])}</td><td class='cert'>{nowrap_numbers(e(r['certificate']))}</td></tr>"
-              for r in results]
+    for source, group in doc.by_source(results):
+        parts.append(f"<tr><th colspan='4' class='src'><a href='#{e(doc.source_anchor(source))}'>"
+                     f"{e(source['short'])}</a> <span class='cert'>(version: {e(source['version'])})</span></th></tr>")
+        parts += [f"<tr><td class='num'><a href='#{e(doc.anchor(r))}'>{e(r['id'])}</a></td>"
+                  f"<td>{e(r['kernel'] or '-')}</td><td>{_badge(r['verdict'])}</td>"
+                  f"<td class='cert'>{nowrap_numbers(e(r['certificate']))}</td></tr>" for r in group]
     parts += [f"</table></div><p>Counts: {e(doc.counts_line(results))}.</p>",
               "<p class='cert'>Provenance (versions, commit, command line, settings, timings): "
               "<a href='#provenance'>at the end</a>.</p>", "<h2>The summary's experiments and next checks</h2><ul>"]
@@ -133,8 +137,13 @@ def render_html(results: list[dict[str, Any]], prov: dict[str, Any], pngs: dict[
              "<meta name='viewport' content='width=device-width, initial-scale=1'>",
              f"<title>{html.escape(doc.TITLE)}</title>", f"<style>{CSS}</style></head><body>",
              *_intro(), *_summary(results)]
-    for r in results:
-        parts += _check_section(r, pngs)
+    for source, group in doc.by_source(results):
+        parts += [f"<h2 class='source' id='{html.escape(doc.source_anchor(source))}'>Claims from "
+                  f"{html.escape(source['short'])}</h2>",
+                  f"<p class='cert'>Source: {html.escape(source['title'])}. Version: "
+                  f"{html.escape(source['version'])}.</p>"]
+        for r in group:
+            parts += _check_section(r, pngs)
     parts += ["<h2 id='provenance'>Provenance</h2><pre>" + html.escape(json.dumps(prov, indent=1)) + "</pre>",
               "</body></html>"]
     return "\n".join(parts)

@@ -38,10 +38,17 @@ def _intro() -> list[str]:
     return lines + ["", doc.DIGITS_NOTE, "", doc.DATA_NOTE, ""]
 
 
+def _source_lines(source: dict[str, Any]) -> list[str]:
+    return [f"*Source.* {source['title']}. *Version.* {source['version']}.", ""]
+
+
 def _summary(results: list[dict[str, Any]]) -> list[str]:
-    rows = [[f"[{r['id']}](#{doc.anchor(r)})", r["kernel"] or "-", f"**{r['verdict']}**"] for r in results]
-    lines = ["## Verdicts", "", md_table(["claim", "kernel", "verdict"], rows), "",
-             f"Counts: {doc.counts_line(results)}.", "", "## The summary's experiments and next checks", ""]
+    lines = ["## Verdicts", ""]
+    for source, group in doc.by_source(results):
+        rows = [[f"[{r['id']}](#{doc.anchor(r)})", r["kernel"] or "-", f"**{r['verdict']}**"] for r in group]
+        lines += [f"### [{source['short']}](#{doc.source_anchor(source)})", "", *_source_lines(source),
+                  md_table(["claim", "kernel", "verdict"], rows), ""]
+    lines += [f"Counts: {doc.counts_line(results)}.", "", "## The summary's experiments and next checks", ""]
     for title, prefix, check_id in doc.SUMMARY_EXPERIMENTS:
         shown = [f"![{n}](figures/{n}.png)" for n in doc.figures_by_prefix(results, prefix)]
         shown += [f"[{r['id']} ({doc.kernel_label(r)})](#{doc.anchor(r)})" for r in doc.sections_of(results, check_id)]
@@ -75,7 +82,10 @@ def _check_section(r: dict[str, Any]) -> list[str]:
 def render_markdown(results: list[dict[str, Any]], prov: dict[str, Any]) -> str:
     """The whole report.md."""
     lines = _intro() + _summary(results)
-    for r in results:
-        lines += _check_section(r)
+    for source, group in doc.by_source(results):
+        lines += [f'<a id="{doc.source_anchor(source)}"></a>', "", f"## Claims from {source['short']}", "",
+                  *_source_lines(source)]
+        for r in group:
+            lines += _check_section(r)
     lines += ['<a id="provenance"></a>', "", "## Provenance", "", "```json", json.dumps(prov, indent=1), "```", ""]
     return "\n".join(lines)

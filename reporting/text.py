@@ -16,8 +16,9 @@ from collections import Counter
 from typing import Any
 
 TITLE = "Verification report: depth in the neural tangent kernel of deep ReLU networks"
-ABOUT = ("Claims of the summary of arXiv 2511.07272, each checked per kernel (NTK and NNGP) or once when it "
-         "does not depend on the kernel. Verdicts are computed from findings, never written by hand.")
+ABOUT = ("Claims of the summary of arXiv 2511.07272, of neighbouring papers and of users' claim files, grouped by "
+         "source (each source with the version its claims were read from), each checked per kernel (NTK and NNGP) "
+         "or once when it does not depend on the kernel. Verdicts are computed from findings, never written by hand.")
 GUARANTEES = [
     ("certified", "an Arb ball enclosure [mid - rad, mid + rad] that provably contains the exact value "
                   "(interval arithmetic with rigorous error bounds; exact rational arithmetic where stated)."),
@@ -101,6 +102,44 @@ def data_used(result: dict[str, Any]) -> str | None:
     if isinstance(data, list):
         return ", ".join(map(str, data))
     return None if data is None else str(data)
+
+
+UNRECORDED_SOURCE = {"id": "unrecorded", "short": "Source not recorded",
+                     "title": "results written before each claim named its source", "version": "unknown"}
+
+
+def source_of(result: dict[str, Any]) -> dict[str, Any]:
+    """The source a result names ({id, short, title, version}); older results name none."""
+    source = result.get("source")
+    return source if isinstance(source, dict) and "id" in source else UNRECORDED_SOURCE
+
+
+def by_source(results: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """The results grouped by source, sources in order of first appearance (the checks run grouped by source).
+
+    >>> rs = [{"id": "a", "source": {"id": "s1"}}, {"id": "b"}, {"id": "c", "source": {"id": "s1"}}]
+    >>> [(s["id"], [r["id"] for r in group]) for s, group in by_source(rs)]
+    [('s1', ['a', 'c']), ('unrecorded', ['b'])]
+    """
+    groups: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+    for r in results:
+        source = source_of(r)
+        groups.setdefault(str(source["id"]), (source, []))[1].append(r)
+    return list(groups.values())
+
+
+def source_anchor(source: dict[str, Any]) -> str:
+    """The fragment id of a source's group: 'source-' and its id with anything but [a-z0-9-] as '-'.
+
+    >>> source_anchor({"id": "user-file:examples/my_claims.py"})
+    'source-user-file-examples-my-claims-py'
+    """
+    return "source-" + re.sub(r"[^a-z0-9-]+", "-", str(source["id"]).lower()).strip("-")
+
+
+def sources_json(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """results.json's ``sources``: each source once, with the anchors of its checks."""
+    return [{**source, "checks": [anchor(r) for r in group]} for source, group in by_source(results)]
 
 
 def verdict_counts(results: list[dict[str, Any]]) -> dict[str, int]:

@@ -15,6 +15,7 @@ from proofs_checks.slow_convergence import DepthOrderClaim
 from proofs_checks.theorem_2 import KernelLimitClaim
 from verify.data.sources import load_dataset
 from verify.finite_width import montecarlo as mc
+from verify.finite_width.lazy_training import LazyProfile, run_lazy_study
 
 TINY_FINITE_WIDTH = mc.Profile("tiny", 2, (16, 32, 64, 128), 12, "dense", (16, 64), (2, 4), 8, "conditional",
                                (32, 2, 8), bootstrap=200, data="builtin:sphere-4")
@@ -25,6 +26,9 @@ def ctx() -> CheckContext:
     c = CheckContext(profile="quick", data_spec="builtin:sphere-4", digits=20)
     # a small Monte Carlo study stands in for the quick profile's (same code path, fewer networks)
     c.extras["finite_width"] = mc.run_study(TINY_FINITE_WIDTH, load_dataset("builtin:sphere-4"), seed=1)
+    # the lazy-training study at the size tests/test_lazy_training.py verifies (about 10 s)
+    c.extras["lazy_training"] = run_lazy_study(LazyProfile("tiny", (64, 256, 1024, 4096), 16, 6, 100,
+                                                           bootstrap=1000), seed=3)
     return c
 
 

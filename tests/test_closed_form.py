@@ -46,7 +46,7 @@ def test_weights_and_predictions_contain_mpmath_lu(kernel: str) -> None:
                                       _fr(F0_TEST))
         assert_inside(s.weights, w_ref, TINY, f"W at depth {s.depth}")
         assert_inside(s.predictions, f_ref, TINY, f"f_inf at depth {s.depth}")
-        assert min(b.correct_digits() for row in s.weights + s.predictions for b in row) >= D
+        assert min(b.correct_digits() for row in [*s.weights, *s.predictions] for b in row) >= D
         assert s.diagnosis.status == "invertible"
 
 
@@ -166,7 +166,7 @@ def test_points_1e200_apart_are_solved(kernel: str, tmp_path, capsys) -> None:
     s = solve(data, labels, data, 2, kernel, D)
     assert_inside(s.weights, [[1, 0], [0, 1]], Fraction(0), "W")
     assert_inside(s.predictions, [[1], [-1]], Fraction(0), "f_inf")
-    assert all(b.correct_digits() >= D for row in s.weights + s.predictions for b in row)
+    assert all(b.correct_digits() >= D for row in [*s.weights, *s.predictions] for b in row)
     assert s.digits_lost > 200
     z = Dataset.from_rows([["0.3", "0.9"]])
     far = solve(data, labels, z, 2, kernel, D)

@@ -252,8 +252,8 @@ def test_fault_injection_eigen_order_and_pairing(monkeypatch) -> None:
     c = conditioning_sweep(Dataset.from_rows(OCTAHEDRON), [2], "nngp", D, progress=False)[0]
     assert_inside([c.eigenvalues], [spectrum], Fraction(1, 10**(2 * D)), "eigenvalues")
     with pytest.raises(conditioning.UnorderedEnclosures):
-        conditioning.Conditioning(c.kernel, c.depth, c.digits, c.n, c.diagnosis, c.det,
-                                  eigenvalues=c.eigenvalues[::-1])
+        conditioning.ConditionResult(c.kernel, c.depth, c.digits, c.n, c.diagnosis, c.det,
+                                     eigenvalues=c.eigenvalues[::-1])
 
 
 def reversed_pairs(values: list, vectors: arb_mat) -> tuple[list, arb_mat]:
@@ -267,7 +267,7 @@ def test_mpmath_fallback_when_flint_eigenvectors_fail(monkeypatch) -> None:
     monkeypatch.setattr(conditioning, "_flint_eigenvectors", lambda mid: None)
     a, spectrum = _reference_octahedron()
     with ctx.workprec(200):
-        ev = conditioning.eigenvalues_symmetric(a)
+        ev = conditioning.eigenvalues_symmetric(a, prec=200)
     assert all(_contains(x, s) for x, s in zip(ev, spectrum, strict=True))
     assert max(x.rad() for x in ev) < arb(2) ** -150
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from linalg_reference import assert_inside, cosine, exact, kernel_matrices, lu_closed_form
 
-from proofs_checks.invertibility import _null_residual, rayleigh_bound
+from proofs_checks.invertibility import _null_residual
 from verify import Ball, kernel_matrix
 from verify.cli import main
 from verify.core.errors import SingularKernelError
@@ -21,6 +21,7 @@ from verify.core.params import Parameterization
 from verify.data.dataset import Dataset
 from verify.linalg.closed_form import solve
 from verify.linalg.conditioning import arb_from_gaps, conditioning_sweep
+from verify.linalg.null_certificate import rayleigh_bound
 from verify.linalg.singularity import diagnose, regime_of
 
 TEST = Dataset.from_rows([["0.2", "0.3", "0.9"]])
@@ -38,7 +39,7 @@ def _det_sign_certified(data: Dataset, depth: int, kernel: str = "nngp",
     """True if the certified determinant of the engine's kernel ball matrix excludes 0."""
     k = kernel_matrix(data, depth, kernel, 25, relative_gap=True, param=param, progress=False)
     with ctx.workprec(200):
-        det = arb_from_gaps(k.gaps).det()
+        det = arb_from_gaps(k.gaps, prec=200).det()
     return not det.contains(0) and det > 0
 
 
@@ -86,8 +87,8 @@ def test_regime_r3_singular_at_depth_two_only(kernel: str) -> None:
     assert diag.singular and "odd part of the kernel is linear" in diag.message
     k = kernel_matrix(data, 2, kernel, 30, progress=False)
     with ctx.workprec(200):
-        u = diag.null_vector_arb(data.n)
-        ku = arb_from_gaps(k.gaps) * arb_mat_column(u)
+        u = diag.null_vector_arb(data.n, prec=200)
+        ku = arb_from_gaps(k.gaps, prec=200) * arb_mat_column(u)
         assert all(ku[i, 0].contains(0) for i in range(data.n))
         assert max(abs(x.mid()) for x in u) > 0.5
     ref = kernel_matrices(data.points, data.points, [2], kernel, 50)[2]
@@ -133,7 +134,7 @@ def test_regimes_predict_the_certified_determinant(points, mirror) -> None:
         if diag.singular:
             k = kernel_matrix(data, depth, "nngp", 25, progress=False)
             with ctx.workprec(200):
-                ku = arb_from_gaps(k.gaps) * arb_mat_column(diag.null_vector_arb(data.n))
+                ku = arb_from_gaps(k.gaps, prec=200) * arb_mat_column(diag.null_vector_arb(data.n, prec=200))
                 assert all(ku[i, 0].contains(0) for i in range(data.n))
         else:
             assert _det_sign_certified(data, depth)

@@ -1,8 +1,9 @@
 """ntk-verify: certified high-precision kernels of deep infinite-width ReLU networks.
 
 The engine: kernel recursions (:mod:`verify.kernel.routes`), precision control
-(:mod:`verify.core.precision`), exact datasets (:mod:`verify.data.dataset`). It knows nothing
-of claims or reports.
+(:mod:`verify.core.precision`), exact datasets (:mod:`verify.data.dataset`), kernel regression
+and conditioning (:mod:`verify.api`). It knows nothing of claims or reports: the claim checks
+are run by :func:`proofs_checks.api.check`.
 
 The names below load on first use (PEP 562), so ``import verify`` is instant and loads
 none of numpy, mpmath, python-flint, sympy or matplotlib; the command line's ``--help``
@@ -15,11 +16,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from verify.api import condition, condition_sweep, solve, solve_sweep
     from verify.core.balls import Ball
     from verify.core.errors import InputError, PrecisionNotReached, SingularKernelError
     from verify.core.params import DEFAULT, Parameterization
     from verify.data.dataset import Dataset
     from verify.kernel.routes import KERNELS, ROUTES, KernelResult, kernel_matrix, kernel_sweep, kernels_sweep
+    from verify.linalg.ball_matrix import BallMatrix, BallVector
+    from verify.linalg.closed_form import SolveResult
+    from verify.linalg.conditioning import ConditionResult
 
 LAZY = {
     "Ball": "verify.core.balls",
@@ -35,10 +40,21 @@ LAZY = {
     "kernel_matrix": "verify.kernel.routes",
     "kernel_sweep": "verify.kernel.routes",
     "kernels_sweep": "verify.kernel.routes",
+    "BallMatrix": "verify.linalg.ball_matrix",
+    "BallVector": "verify.linalg.ball_matrix",
+    "SolveResult": "verify.linalg.closed_form",
+    "ConditionResult": "verify.linalg.conditioning",
+    "solve": "verify.api",
+    "solve_sweep": "verify.api",
+    "condition": "verify.api",
+    "condition_sweep": "verify.api",
 }
 
 __all__ = [
     "Ball",
+    "BallMatrix",
+    "BallVector",
+    "ConditionResult",
     "DEFAULT",
     "Dataset",
     "InputError",
@@ -48,9 +64,14 @@ __all__ = [
     "PrecisionNotReached",
     "ROUTES",
     "SingularKernelError",
+    "SolveResult",
+    "condition",
+    "condition_sweep",
     "kernel_matrix",
     "kernel_sweep",
     "kernels_sweep",
+    "solve",
+    "solve_sweep",
 ]
 
 __version__ = "0.1.0"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -58,7 +59,7 @@ def mpmath_solve(train: Dataset, labels: list[list[Fraction]], test: Dataset, de
     return weights, [list(r) for r in zip(*preds, strict=True)], kernel_seconds
 
 
-def _agreement(balls: list[list[Ball]], values: list[list[Any]]) -> tuple[float, int]:
+def _agreement(balls: Sequence[Sequence[Ball]], values: list[list[Any]]) -> tuple[float, int]:
     """(min digits of agreement relative to max(1, |x|), number of values inside the enclosures)."""
     worst, inside = math.inf, 0
     for brow, vrow in zip(balls, values, strict=True):
@@ -99,7 +100,7 @@ def bench_solve(n: int = 100, m: int = 20, depth: int = 10**4, digits: int = 30,
         "speedup_certified_vs_mpmath": round(t_mp / t_cert, 2),
         "certified_working_precision_bits": sol.working_precision_bits,
         "certified_kernel_digits": sol.kernel_digits,
-        "certified_min_correct_digits": round(min(b.correct_digits() for row in sol.weights + sol.predictions
+        "certified_min_correct_digits": round(min(b.correct_digits() for row in [*sol.weights, *sol.predictions]
                                                   for b in row), 2),
         "digits_lost": sol.digits_lost,
         "log10_abs_det": sol.log10_abs_det.to_json(12)["mid"],

@@ -33,22 +33,11 @@ from verify.cli.common import (
     value_text,
 )
 from verify.core.depths import check_depth
-from verify.core.errors import SingularKernelError
 from verify.core.precision import check_digits
-from verify.data.dataset import Dataset
 from verify.data.sources import load_dataset
-from verify.linalg.conditioning import Conditioning, KernelSource, conditioning_sweep
-from verify.linalg.float64_linalg import (
-    BREAKDOWN_THRESHOLD,
-    breakdown_depth,
-    float64_conditioning,
-    float64_grams,
-    scalar_relative_error,
-    split_weights_error,
-)
-from verify.linalg.singularity import Regime, diagnose, regime_of
-
-SCALARS = ("det", "lambda_min", "lambda_max", "condition_number")
+from verify.linalg.conditioning import KernelSource, conditioning_sweep
+from verify.linalg.float64_linalg import breakdown_depth, float64_condition, float64_grams, listed_breakdown
+from verify.linalg.singularity import regime_of, require_distinct
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -76,53 +65,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     source = KernelSource(data, args.kernel, param, progress=progress)
     conds = conditioning_sweep(data, depths, args.kernel, digits, param, progress, source)
     grams = float64_grams(data, depths, args.kernel, param)
-    rows = []
-    for c in conds:
-        entry = c.to_json()
-        entry["float64"] = _float64_entry(c, grams[c.depth])
-        if data.n >= 2:
-            entry["float64"].update(split_weights_error(data, source, c.depth, grams[c.depth]))
-        rows.append(entry)
+    rows = [{**c.to_json(), "float64": float64_condition(c, grams[c.depth], data, source)} for c in conds]
     if args.breakdown_search:
         top = check_depth(args.breakdown_max) if args.breakdown_max else max(depths)
         breakdown = breakdown_depth(data, args.kernel, top, param=param, progress=progress)
     else:
-        breakdown = _listed_breakdown(rows)
+        breakdown = {**listed_breakdown(rows),
+                     "searched": "the listed depths (use --breakdown-search for a grid search)"}
     return {"command": "condition", "data": data.name, "n": data.n, "n0": data.n0,
             "kernel": args.kernel, "digits": digits, "projection": data.project,
             "parameterization": param.describe(),
             "regime": {"name": regime.name, "meaning": regime.describe()},
             "depths": rows, "breakdown": breakdown,
             "seconds": round(time.perf_counter() - start, 3)}
-
-
-def require_distinct(data: Dataset, regime: Regime) -> None:
-    """:class:`SingularKernelError` (exit 2, as ``solve``) if two points coincide: kappa is then singular at
-    every depth, so there is nothing to condition (a depth-specific singularity stays a reported row)."""
-    if regime.duplicates:
-        raise SingularKernelError(diagnose(data, 1).message)
-
-
-def _float64_entry(c: Conditioning, gram) -> dict[str, Any]:
-    f64 = float64_conditioning(gram)
-    if not c.singular and f64["status"] == "ok":
-        exact = {"det": c.det, "lambda_min": c.lambda_min, "lambda_max": c.lambda_max,
-                 "condition_number": c.condition_number}
-        f64["relative_error"] = {k: scalar_relative_error(f64[k], exact[k]) for k in SCALARS}
-    return f64
-
-
-def _listed_breakdown(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    first = None
-    for r in rows:
-        f = r["float64"]
-        status = f.get("weights_status", "")
-        err = f.get("weights_relative_error")
-        if status.startswith("numpy") or (err is not None and err > BREAKDOWN_THRESHOLD):
-            first = r["depth"]
-            break
-    return {"breakdown_depth": first, "threshold": BREAKDOWN_THRESHOLD,
-            "searched": "the listed depths (use --breakdown-search for a grid search)"}
 
 
 def render_table(p: dict[str, Any], args: argparse.Namespace) -> str:

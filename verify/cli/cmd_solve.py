@@ -22,8 +22,6 @@ import argparse
 import time
 from typing import Any
 
-import numpy as np
-
 from verify.cli.common import (
     add_kernel_and_digits,
     finish_parser,
@@ -35,17 +33,8 @@ from verify.core.depths import check_depth, depth_text
 from verify.core.errors import InputError
 from verify.core.precision import check_digits
 from verify.data.sources import load_dataset
-from verify.kernel.routes import PLAIN_MAX_DEPTH, kernel_sweep
 from verify.linalg.closed_form import TIME_SCALES, flow_time, load_labels, solve
-from verify.linalg.float64_linalg import (
-    GUARANTEE,
-    float64_conditioning,
-    float64_flow,
-    float64_grams,
-    float64_weights,
-    relative_error,
-    to_float,
-)
+from verify.linalg.float64_linalg import float64_solution
 
 MAX_TABLE_COLUMNS = 6
 
@@ -87,43 +76,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out = {"command": "solve", "train": train.name, "test": test.name, "labels": args.labels,
            "n0": train.n0, "projection": train.project, "parameterization": param.describe(),
            **sol.to_json(), "seconds": round(seconds, 3)}
-    out["float64"] = _float64_side(train, test, labels, f0_train, f0_test, sol, flow, param)
+    out["float64"] = float64_solution(train, test, labels, f0_train, f0_test, sol, flow, param)
     return out
-
-
-def _float64_side(train, test, labels, f0_train, f0_test, sol, flow, param) -> dict[str, Any]:
-    """Best effort: the same quantities through numpy, and their errors against the enclosures."""
-    depth, kernel = sol.depth, sol.kernel
-    if depth > PLAIN_MAX_DEPTH:
-        return {"guarantee": GUARANTEE, "status": f"not computed: float64 iterates layer by layer, up to depth "
-                f"{PLAIN_MAX_DEPTH}"}
-    gram = float64_grams(train, [depth], kernel, param)[depth]
-    cross = kernel_sweep(test, [depth], kernel, route="float64", param=param,
-                         columns=train)[0].mid_array()
-    y = _floats(labels)
-    resid = y - (_floats(f0_train) if f0_train else 0.0)
-    base = _floats(f0_test) if f0_test else 0.0
-    w, status = float64_weights(gram, cross)
-    out: dict[str, Any] = {"guarantee": GUARANTEE, "status": status,
-                           **{k: v for k, v in float64_conditioning(gram).items()
-                              if k in ("det", "log10_abs_det")}}
-    if w is None:
-        return out
-    pred = base + w @ resid
-    out.update(weights=w.tolist(), predictions=pred.tolist(),
-               weights_relative_error=relative_error(w, sol.weights),
-               predictions_relative_error=relative_error(pred, sol.predictions))
-    if flow is not None:
-        tau = to_float(flow.tau(kernel, depth, train.n0, param))
-        ft = base + float64_flow(gram, cross, resid, tau)
-        out.update(finite_time_predictions=ft.tolist(),
-                   finite_time_relative_error=relative_error(ft, sol.finite_time_predictions))
-    return out
-
-
-def _floats(rows) -> np.ndarray:
-    """Exact rows as a float64 array (+-inf beyond float64's range, never OverflowError)."""
-    return np.array([[to_float(v) for v in row] for row in rows], dtype=float)
 
 
 def render_table(p: dict[str, Any], args: argparse.Namespace) -> str:

@@ -402,31 +402,9 @@ def run_study(profile: Profile, data: Dataset, param: Parameterization | None = 
         raise InputError(f"profile {profile.name}: samplers must be among {', '.join(SAMPLERS)}")
     X = check_points(data)
     t0 = time.perf_counter()
-    refs = reference_kernels(data, sorted({d for _, _, d, _, _ in plan}), param)
-    # progress in units of work, not networks: a network of width 4096 costs ~4000x one of width 64,
-    # so counting networks made the time left about 10x wrong
-    bar = progress_reporter(sum(n * network_cost(w, d, smp, len(X)) for _, w, d, n, smp in plan),
-                            "work (Monte Carlo)", progress)
-    by_study: dict[str, list[CellSamples]] = {}
-    try:
-        for study, w, d, n, smp in plan:
-            cost = network_cost(w, d, smp, len(X))
-            by_study.setdefault(study, []).append(
-                sample_cell(X, w, d, refs, param, n, seed, study, smp, normalize,
-                            functools.partial(bar.update, cost)))
-    finally:
-        bar.close()
+    by_study = _sample_plan(plan, X, data, param, seed, normalize, progress)
     width_cells = by_study["width"]
-    fits = {}
-    for name in KERNELS:
-        fit = fit_power_law([c.width for c in width_cells],
-                            [c.values[name]["deviation"] for c in width_cells],
-                            seed=seed, n_boot=profile.bootstrap)
-        fit.update({"kernel": name, "depth": profile.width_depth, "widths": list(profile.widths),
-                    "seeds": profile.width_seeds, "sampler": profile.width_sampler,
-                    "expected": -0.5,
-                    "contains_expected": bool(fit["ci"][0] <= -0.5 <= fit["ci"][1])})
-        fits[name] = fit
+    fits = {name: width_fit(width_cells, name, profile, seed) for name in KERNELS}
     payload: dict[str, Any] = {
         "command": "finite-width",
         "profile": profile.name,
@@ -435,12 +413,7 @@ def run_study(profile: Profile, data: Dataset, param: Parameterization | None = 
         "guarantee": GUARANTEE,
         "parameterization": param.describe(),
         "data": {"name": data.name, "n": data.n, "n0": data.n0, "projection": data.project},
-        "normalization": {
-            "mode": normalize,
-            "meaning": ("K_emp / exact infinite-width diagonal factor (raw_factor)"
-                        if normalize == "theory" else
-                        "K_emp(x,x') / sqrt(K_emp(x,x) K_emp(x',x'))"),
-        },
+        "normalization": _normalization_text(normalize),
         "deviation_statistic": ("root mean square over " + (
             "all N^2 entries" if normalize == "theory" else "the N(N-1) off-diagonal entries")
             + " of (normalized K_emp - KBar); KBar the certified infinite-width kernel"),
@@ -460,6 +433,44 @@ def run_study(profile: Profile, data: Dataset, param: Parameterization | None = 
     }
     payload["runtime_seconds"] = round(time.perf_counter() - t0, 2)
     return payload
+
+
+def _sample_plan(plan: list[tuple[str, int, int, int, str]], X: np.ndarray, data: Dataset,
+                 param: Parameterization, seed: int, normalize: str,
+                 progress: bool | None) -> dict[str, list[CellSamples]]:
+    """Every cell of the plan sampled (one progress bar, in units of work), grouped by study."""
+    refs = reference_kernels(data, sorted({d for _, _, d, _, _ in plan}), param)
+    # progress in units of work, not networks: a network of width 4096 costs ~4000x one of width 64,
+    # so counting networks made the time left about 10x wrong
+    bar = progress_reporter(sum(n * network_cost(w, d, smp, len(X)) for _, w, d, n, smp in plan),
+                            "work (Monte Carlo)", progress)
+    by_study: dict[str, list[CellSamples]] = {}
+    try:
+        for study, w, d, n, smp in plan:
+            cost = network_cost(w, d, smp, len(X))
+            by_study.setdefault(study, []).append(
+                sample_cell(X, w, d, refs, param, n, seed, study, smp, normalize,
+                            functools.partial(bar.update, cost)))
+    finally:
+        bar.close()
+    return by_study
+
+
+def width_fit(cells: Sequence[CellSamples], kernel: str, profile: Profile, seed: int) -> dict[str, Any]:
+    """Validated statistically: the exponent of the mean deviation of ``kernel`` in the width (expected -1/2)."""
+    fit = fit_power_law([c.width for c in cells], [c.values[kernel]["deviation"] for c in cells],
+                        seed=seed, n_boot=profile.bootstrap)
+    fit.update({"kernel": kernel, "depth": profile.width_depth, "widths": list(profile.widths),
+                "seeds": profile.width_seeds, "sampler": profile.width_sampler,
+                "expected": -0.5,
+                "contains_expected": bool(fit["ci"][0] <= -0.5 <= fit["ci"][1])})
+    return fit
+
+
+def _normalization_text(normalize: str) -> dict[str, str]:
+    return {"mode": normalize,
+            "meaning": ("K_emp / exact infinite-width diagonal factor (raw_factor)" if normalize == "theory"
+                        else "K_emp(x,x') / sqrt(K_emp(x,x) K_emp(x',x'))")}
 
 
 def ratio_fit(cells: Sequence[CellSamples], seed: int, n_boot: int) -> dict[str, Any] | None:

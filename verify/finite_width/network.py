@@ -216,12 +216,7 @@ def canonical_qr(a: np.ndarray, tol: float = DEPENDENCE_TOL) -> CanonicalQR:
         r = len(kept)
         v = columns[j]
         if r:
-            qs = basis[:r]
-            c = np.dot(qs, v)
-            v = v - np.dot(c, qs)              # first pass
-            c2 = np.dot(qs, v)
-            v -= np.dot(c2, qs)                # second pass
-            coef[:r, j] = c + c2
+            v, coef[:r, j] = _orthogonalize_twice(basis[:r], v)
         pivot = math.sqrt(np.dot(v, v))
         if pivot > threshold[j] and r < len(basis):
             np.multiply(v, 1 / pivot, out=basis[r])
@@ -229,6 +224,15 @@ def canonical_qr(a: np.ndarray, tol: float = DEPENDENCE_TOL) -> CanonicalQR:
             kept.append(j)
     r = len(kept)
     return CanonicalQR(basis[:r].T, coef[:r], np.array(kept, dtype=np.intp))
+
+
+def _orthogonalize_twice(qs: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Classical Gram-Schmidt run twice against the orthonormal rows ``qs``: (residual, coefficients c + c')."""
+    c = np.dot(qs, v)
+    v = v - np.dot(c, qs)              # first pass
+    c2 = np.dot(qs, v)
+    v -= np.dot(c2, qs)                # second pass
+    return v, c + c2
 
 
 @dataclass

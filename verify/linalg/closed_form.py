@@ -46,6 +46,7 @@ from verify.core.params import DEFAULT, Parameterization, parse_exact
 from verify.core.precision import check_digits
 from verify.data.dataset import Dataset
 from verify.data.sources import load_rows
+from verify.linalg.ball_matrix import BallMatrix
 from verify.linalg.conditioning import (
     GUARANTEE,
     KERNEL_GUARD_DIGITS,
@@ -65,6 +66,7 @@ Matrix = list[list[Fraction]]
 Gaps = list[list[Ball]]
 TIME_SCALES = ("normalized", "raw")
 RAW_TIME_MAX_DEPTH = 10**5
+DIGITS_LOST_PREC = 53      # digits_lost is printed to 0.01: Arb's default precision is plenty
 
 
 # ---------------------------------------------------------------- exact inputs
@@ -210,8 +212,8 @@ def evaluate_solution(blocks: tuple[Gaps, Gaps], problem: Problem, tau: Fraction
     gram, cross = blocks
     m = len(cross)
     with ctx.workprec(bits):
-        a = arb_from_gaps(gram, midpoints)
-        c = arb_from_gaps(cross, midpoints)
+        a = arb_from_gaps(gram, midpoints, prec=bits)
+        c = arb_from_gaps(cross, midpoints, prec=bits)
         resid = _arb_matrix(problem.residual())
         sol = a.solve(_hstack(c.transpose(), resid), nonstop=True)
         if not all(x.is_finite() for x in _entries(sol)):
@@ -221,7 +223,7 @@ def evaluate_solution(blocks: tuple[Gaps, Gaps], problem: Problem, tau: Fraction
         out = {"weights": weights,
                "predictions": _plus_f0(_intersect(c * _columns(sol, m, sol.ncols()), weights * resid),
                                        problem.f0_test),
-               "det": det, "log10": log10_abs(det)}
+               "det": det, "log10": log10_abs(det, prec=bits)}
         if tau is not None:
             decay = _identity(a.nrows()) - (a * (-arb_of_fraction(tau))).exp()
             moved = decay * resid
@@ -250,23 +252,21 @@ def solution_digits(v: dict[str, Any] | None) -> float:
 
 # ---------------------------------------------------------------- results
 
-def _balls(a: arb_mat) -> list[list[Ball]]:
-    return [[Ball.from_arb(a[i, j]) for j in range(a.ncols())] for i in range(a.nrows())]
+@dataclass(frozen=True)
+class SolveResult:
+    """Certified enclosures of W, f_inf(Z), optionally f_t(Z) and f_t(X), det and log10|det| at one depth.
 
-
-def _json_matrix(rows: list[list[Ball]], digits: int) -> list[list[dict[str, str]]]:
-    return [[b.to_json(digits) for b in row] for row in rows]
-
-
-@dataclass
-class Solution:
-    """Certified enclosures of W, f_inf(Z), optionally f_t(Z) and f_t(X), det and log10|det|."""
+    The matrices are :class:`~verify.linalg.ball_matrix.BallMatrix` (``m[i][j]`` a Ball; ``.mid``
+    and ``.rad`` as numpy arrays, ``.mid_mpmath()``, ``.decimals(digits)``). ``digits_lost`` is
+    log10 of a certified upper bound on cond_1(kappa) = |kappa|_1 |kappa^-1|_1 (rounded up to
+    0.01; ``condition`` reports cond_2 instead). ``finite_time_*`` are set exactly when ``time`` is.
+    """
 
     kernel: str
     depth: int
     digits: int
-    weights: list[list[Ball]]
-    predictions: list[list[Ball]]
+    weights: BallMatrix
+    predictions: BallMatrix
     det: Ball
     log10_abs_det: Ball
     log10_abs_det_raw: Ball | None
@@ -275,11 +275,37 @@ class Solution:
     kernel_digits: int
     diagnosis: Diagnosis
     time: FlowTime | None = None
-    finite_time_predictions: list[list[Ball]] | None = None
-    finite_time_train: list[list[Ball]] | None = None
+    finite_time_predictions: BallMatrix | None = None
+    finite_time_train: BallMatrix | None = None
     kernel_working_precision_bits: int | None = None
     seconds_kernels: float | None = None
     seconds_algebra: float | None = None
+    parameterization: Parameterization = DEFAULT
+
+    @property
+    def guarantee(self) -> str:
+        return GUARANTEE
+
+    def metadata(self) -> dict[str, Any]:
+        """What the result is and how it was made: :meth:`to_json` without the enclosures, plus the model."""
+        return {
+            "kernel": self.kernel, "depth": self.depth, "digits": self.digits, "guarantee": GUARANTEE,
+            "parameterization": self.parameterization.describe(),
+            "n": len(self.weights[0]), "m": len(self.weights), "k": len(self.predictions[0]),
+            "finite_time": self._time_json(),
+            "digits_lost": self.digits_lost,
+            "working_precision_bits": self.working_precision_bits,
+            "kernel_digits": self.kernel_digits,
+            "kernel_working_precision_bits": self.kernel_working_precision_bits,
+            "diagnosis": self.diagnosis.to_json(),
+            "seconds_kernels": self.seconds_kernels,
+            "seconds_algebra": self.seconds_algebra,
+        }
+
+    def _time_json(self) -> dict[str, str] | None:
+        if self.time is None:
+            return None
+        return {"t": exact_text(self.time.t), "lr": exact_text(self.time.lr), "time_scale": self.time.scale}
 
     def to_json(self) -> dict[str, Any]:
         d = self.digits
@@ -291,8 +317,8 @@ class Solution:
             "n": len(self.weights[0]),
             "m": len(self.weights),
             "k": len(self.predictions[0]),
-            "weights": _json_matrix(self.weights, d),
-            "predictions": _json_matrix(self.predictions, d),
+            "weights": self.weights.decimals(d),
+            "predictions": self.predictions.decimals(d),
             "finite_time": None,
             "det": self.det.to_json(d),
             "log10_abs_det": self.log10_abs_det.to_json(d),
@@ -308,11 +334,12 @@ class Solution:
         if self.time is not None:
             # solve_sweep fills both with the time
             assert self.finite_time_predictions is not None and self.finite_time_train is not None
+            time_json = self._time_json()
+            assert time_json is not None
             out["finite_time"] = {
-                "t": exact_text(self.time.t), "lr": exact_text(self.time.lr),
-                "time_scale": self.time.scale,
-                "predictions": _json_matrix(self.finite_time_predictions, d),
-                "train_predictions": _json_matrix(self.finite_time_train, d),
+                **time_json,
+                "predictions": self.finite_time_predictions.decimals(d),
+                "train_predictions": self.finite_time_train.decimals(d),
             }
         return out
 
@@ -337,9 +364,10 @@ def exact_text(q: Fraction) -> str:
 
 
 def _digits_lost(cond1: arb | None) -> float | None:
+    """log10 of the upper end of ``cond1`` (a certified bound on cond_1), rounded up to 0.01."""
     if cond1 is None or not cond1.is_finite():
         return None
-    return round(math.ceil(100 * float(log10_abs(cond1).upper().mid())) / 100, 2)
+    return round(math.ceil(100 * float(log10_abs(cond1, prec=DIGITS_LOST_PREC).upper().mid())) / 100, 2)
 
 
 def solve_blocks(kernels_at: Callable[[int], tuple[Gaps, Gaps]], problem: Problem, digits: int,
@@ -358,7 +386,7 @@ def solve_sweep(train: Dataset, labels: Sequence[Sequence[object]], test: Datase
                 depths: Sequence[int], kernel: str = "ntk", digits: int = 30,
                 time: FlowTime | None = None, f0_train: Sequence[Sequence[object]] | None = None,
                 f0_test: Sequence[Sequence[object]] | None = None,
-                param: Parameterization | None = None, progress: bool | None = None) -> list[Solution]:
+                param: Parameterization | None = None, progress: bool | None = None) -> list[SolveResult]:
     """Certified enclosures of the closed-form solution at every depth (kernels in one sweep).
 
     Raises :class:`~verify.core.errors.SingularKernelError` (with the reason) if kappa is
@@ -367,43 +395,51 @@ def solve_sweep(train: Dataset, labels: Sequence[Sequence[object]], test: Datase
     digits = check_digits(digits)
     depths = sorted({check_depth(d) for d in depths})
     param = param or DEFAULT
+    problem = exact_problem(train, labels, test, time, f0_train, f0_test)
+    diagnoses = {d: require_invertible(train, d, param) for d in depths}
+    source = KernelSource(train, kernel, param, columns=test, progress=progress)
+    clock = time_module.perf_counter()
+    source.prefetch(depths, digits + KERNEL_GUARD_DIGITS)
+    kernel_seconds = round(time_module.perf_counter() - clock, 3)
+    return [_solve_at(source, problem, depth, digits, diagnoses[depth], kernel_seconds) for depth in depths]
+
+
+def exact_problem(train: Dataset, labels: Sequence[Sequence[object]], test: Dataset, time: FlowTime | None,
+                  f0_train: Sequence[Sequence[object]] | None,
+                  f0_test: Sequence[Sequence[object]] | None) -> Problem:
+    """The right-hand sides parsed exactly and checked against the datasets' sizes."""
     if test.n0 != train.n0:
         raise InputError(f"dimension mismatch: training points have {train.n0} coordinates, "
                          f"test points {test.n0}")
     labels_m = parse_matrix(labels, train.n, "labels")
     k = len(labels_m[0])
-    problem = Problem(labels_m,
-                      _f0(f0_train, train.n, k, "f0 on the training points"),
-                      _f0(f0_test, test.n, k, "f0 on the test points"), time)
-    diagnoses = {d: require_invertible(train, d, param) for d in depths}
-    source = KernelSource(train, kernel, param, columns=test, progress=progress)
-    clock = time_module.perf_counter()
-    source.prefetch(depths, digits + KERNEL_GUARD_DIGITS)
-    kernel_seconds = time_module.perf_counter() - clock
-    out = []
-    for depth in depths:
-        clock = time_module.perf_counter()
-        def kernels_at(kd: int, d: int = depth) -> tuple[Gaps, Gaps]:
-            gram, cross = source.get(d, kd)
-            assert cross is not None  # the source has columns=test: it gives K(test, train)
-            return gram.gaps, cross.gaps
+    return Problem(labels_m, _f0(f0_train, train.n, k, "f0 on the training points"),
+                   _f0(f0_test, test.n, k, "f0 on the test points"), time)
 
-        tau = time.tau(source.kernel, depth, train.n0, param) if time else None
-        v, bits, kd = solve_blocks(kernels_at, problem, digits, tau,
-                                   f"closed-form solution at depth {depth_text(depth)}")
-        raw = None
-        if param.is_default:
-            with ctx.workprec(bits):
-                raw = Ball.from_arb(v["log10"] + train.n * log10_raw_factor(source.kernel, depth,
-                                                                            train.n0))
-        out.append(Solution(
-            source.kernel, depth, digits, _balls(v["weights"]), _balls(v["predictions"]),
-            Ball.from_arb(v["det"]), Ball.from_arb(v["log10"]), raw, _digits_lost(v.get("cond1")),
-            bits, kd, diagnoses[depth], time,
-            _balls(v["ft_test"]) if time else None, _balls(v["ft_train"]) if time else None,
-            source.kernel_bits, round(kernel_seconds, 3),
-            round(time_module.perf_counter() - clock, 3)))
-    return out
+
+def _solve_at(source: KernelSource, problem: Problem, depth: int, digits: int, diagnosis: Diagnosis,
+              kernel_seconds: float) -> SolveResult:
+    """The certified closed form at one depth, from the kernels of ``source`` (training rows, test columns)."""
+    clock = time_module.perf_counter()
+    train, param, time = source.data, source.param, problem.time
+
+    def kernels_at(kd: int) -> tuple[Gaps, Gaps]:
+        gram, cross = source.get(depth, kd)
+        assert cross is not None  # the source has columns=test: it gives K(test, train)
+        return gram.gaps, cross.gaps
+
+    tau = time.tau(source.kernel, depth, train.n0, param) if time else None
+    v, bits, kd = solve_blocks(kernels_at, problem, digits, tau, f"closed-form solution at depth {depth_text(depth)}")
+    raw = None
+    if param.is_default:
+        with ctx.workprec(bits):
+            raw = Ball.from_arb(v["log10"] + train.n * log10_raw_factor(source.kernel, depth, train.n0, prec=bits))
+    return SolveResult(
+        source.kernel, depth, digits, BallMatrix.from_arb(v["weights"]), BallMatrix.from_arb(v["predictions"]),
+        Ball.from_arb(v["det"]), Ball.from_arb(v["log10"]), raw, _digits_lost(v.get("cond1")),
+        bits, kd, diagnosis, time,
+        BallMatrix.from_arb(v["ft_test"]) if time else None, BallMatrix.from_arb(v["ft_train"]) if time else None,
+        source.kernel_bits, kernel_seconds, round(time_module.perf_counter() - clock, 3), param)
 
 
 def _f0(values: Sequence[Sequence[object]] | None, n: int, k: int, what: str) -> Matrix | None:
@@ -419,7 +455,7 @@ def solve(train: Dataset, labels: Sequence[Sequence[object]], test: Dataset, dep
           kernel: str = "ntk", digits: int = 30, time: FlowTime | None = None,
           f0_train: Sequence[Sequence[object]] | None = None,
           f0_test: Sequence[Sequence[object]] | None = None,
-          param: Parameterization | None = None, progress: bool | None = None) -> Solution:
+          param: Parameterization | None = None, progress: bool | None = None) -> SolveResult:
     """Certified enclosures of W, f_inf(Z) (and f_t with ``time``) at one depth."""
     return solve_sweep(train, labels, test, [depth], kernel, digits, time, f0_train, f0_test,
                        param, progress)[0]

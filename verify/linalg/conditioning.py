@@ -38,6 +38,7 @@ from verify.core.params import DEFAULT, Parameterization
 from verify.core.precision import MAX_DIGITS, bits_for_digits, check_digits, run_to_digits
 from verify.data.dataset import Dataset
 from verify.kernel.routes import KERNELS, KernelResult, check_choice, kernel_sweep
+from verify.linalg.ball_matrix import BallVector
 from verify.linalg.singularity import Diagnosis, diagnose
 
 K = TypeVar("K")
@@ -46,34 +47,34 @@ T = TypeVar("T")
 KERNEL_GUARD_DIGITS = 6
 APPROX_GUARD_BITS = 64
 GUARANTEE = "certified enclosure"
+SINGULAR_GUARANTEE = "exact (singular by the data's structure)"
 
 
 # ---------------------------------------------------------------- assembling kappa in Arb
 
-def ball_arb(b: Ball, midpoint: bool = False) -> arb:
-    """A rigorous Arb enclosure of ``b`` (or of its midpoint) at the current precision.
+def ball_arb(b: Ball, midpoint: bool = False, *, prec: int) -> arb:
+    """A rigorous Arb enclosure of ``b`` (or of its midpoint) at ``prec`` bits.
 
     The rounding of the midpoint to the working precision stays in the radius, also
     when the precision is below the midpoint's bit length.
     """
-    x = arb(b.man) * arb(2) ** b.exp          # Arb keeps the rounding error as a radius
-    if b.rad_man and not midpoint:
-        x += arb(0, (arb(b.rad_man) * arb(2) ** b.rad_exp).upper())
-    return x
+    with ctx.workprec(prec):
+        return (Ball(b.man, b.exp, 0, 0) if midpoint else b).to_arb()
 
 
-def arb_from_gaps(gaps: Sequence[Sequence[Ball]], midpoints: bool = False) -> arb_mat:
-    """kappa = 1 - G as an Arb matrix at the current precision (``midpoints``: radii dropped).
+def arb_from_gaps(gaps: Sequence[Sequence[Ball]], midpoints: bool = False, *, prec: int) -> arb_mat:
+    """kappa = 1 - G as an Arb matrix at ``prec`` bits (``midpoints``: radii dropped).
 
     Built from the gap matrix G (``KernelResult.gaps``), which carries the relative
     accuracy, never from 1 - (1 - G).
     """
-    one = arb(1)
-    out = arb_mat(len(gaps), len(gaps[0]))
-    for i, row in enumerate(gaps):
-        for j, g in enumerate(row):
-            out[i, j] = one - ball_arb(g, midpoints)
-    return out
+    with ctx.workprec(prec):
+        one = arb(1)
+        out = arb_mat(len(gaps), len(gaps[0]))
+        for i, row in enumerate(gaps):
+            for j, g in enumerate(row):
+                out[i, j] = one - ball_arb(g, midpoints, prec=prec)
+        return out
 
 
 def min_gap(gaps: Sequence[Sequence[Ball]]) -> Fraction:
@@ -207,9 +208,15 @@ class KernelSource:
 
 # ---------------------------------------------------------------- the conditioning quantities
 
-@dataclass
-class Conditioning:
-    """Certified enclosures of det, log10|det|, the spectrum and cond_2 of kappa at one depth."""
+@dataclass(frozen=True)
+class ConditionResult:
+    """Certified enclosures of det, log10|det|, the spectrum and cond_2 of kappa at one depth.
+
+    ``eigenvalues`` is a :class:`~verify.linalg.ball_matrix.BallVector` in ascending order
+    (``.mid``, ``.rad`` as numpy arrays); at a depth where kappa is singular by the data's
+    structure only ``det`` = 0 (exact) and the ``diagnosis`` are set. ``log10_cond2`` is
+    log10 of the midpoint of cond_2 (``solve``'s ``digits_lost`` bounds cond_1 instead).
+    """
 
     kernel: str
     depth: int
@@ -219,18 +226,23 @@ class Conditioning:
     det: Ball
     log10_abs_det: Ball | None = None
     log10_abs_det_raw: Ball | None = None
-    eigenvalues: list[Ball] | None = None
+    eigenvalues: BallVector | None = None
     condition_number: Ball | None = None
     working_precision_bits: int | None = None
     kernel_digits: int | None = None
+    parameterization: Parameterization = DEFAULT
 
     def __post_init__(self) -> None:
         if self.eigenvalues is not None:
-            self.eigenvalues = check_ascending(self.eigenvalues)
+            object.__setattr__(self, "eigenvalues", BallVector.of(check_ascending(self.eigenvalues)))
 
     @property
     def singular(self) -> bool:
         return self.diagnosis.singular
+
+    @property
+    def guarantee(self) -> str:
+        return SINGULAR_GUARANTEE if self.singular else GUARANTEE
 
     @property
     def lambda_min(self) -> Ball:
@@ -240,11 +252,24 @@ class Conditioning:
     def lambda_max(self) -> Ball | None:
         return self.eigenvalues[-1] if self.eigenvalues else None
 
+    @property
+    def log10_cond2(self) -> float | None:
+        """log10 of the midpoint of the certified cond_2 enclosure, to 0.01 (None where singular)."""
+        cond = self.condition_number
+        return None if cond is None else round(log10_fraction(cond.mid_fraction), 2)
+
+    def metadata(self) -> dict[str, Any]:
+        """What the result is and how it was made (no enclosures), with the model."""
+        return {"kernel": self.kernel, "depth": self.depth, "digits": self.digits, "n": self.n,
+                "singular": self.singular, "diagnosis": self.diagnosis.message, "guarantee": self.guarantee,
+                "parameterization": self.parameterization.describe(), "log10_cond2": self.log10_cond2,
+                "working_precision_bits": self.working_precision_bits, "kernel_digits": self.kernel_digits}
+
     def to_json(self) -> dict[str, Any]:
         d = self.digits
         if self.singular:
             return {"depth": self.depth, "singular": True, "diagnosis": self.diagnosis.message,
-                    "guarantee": "exact (singular by the data's structure)",
+                    "guarantee": SINGULAR_GUARANTEE,
                     "det": {"mid": "0", "rad": "0"}, "lambda_min": {"mid": "0", "rad": "0"},
                     "log10_abs_det": None, "condition_number": None}
         cond = self.condition_number
@@ -260,10 +285,10 @@ class Conditioning:
             "log10_abs_det_raw": self.log10_abs_det_raw.to_json(d) if self.log10_abs_det_raw else None,
             "lambda_min": self.lambda_min.to_json(d),
             "lambda_max": self.lambda_max.to_json(d),
-            "eigenvalues": [e.to_json(d) for e in self.eigenvalues],
+            "eigenvalues": self.eigenvalues.decimals(d),
             "condition_number": cond.to_json(d),
             "condition_number_bounds": _bounds(cond),
-            "log10_cond2": round(log10_fraction(cond.mid_fraction), 2),
+            "log10_cond2": self.log10_cond2,
             "working_precision_bits": self.working_precision_bits,
             "kernel_digits": self.kernel_digits,
         }
@@ -282,7 +307,7 @@ class UnorderedEnclosures(RuntimeError):
 def check_ascending(enclosures: Sequence[Ball]) -> list[Ball]:
     """``enclosures`` unchanged if both endpoints ascend; :class:`UnorderedEnclosures` otherwise.
 
-    ``Conditioning.lambda_min`` / ``lambda_max`` take the first and last enclosure:
+    ``ConditionResult.lambda_min`` / ``lambda_max`` take the first and last enclosure:
     that is right only for a list of enclosures of lambda_1 <= ... <= lambda_n in this
     order, as :func:`weyl_enclosures` builds them. Ascending endpoints do not prove
     that order, but a list given in another order (e.g. sorted by something else) is
@@ -447,28 +472,33 @@ def approximate_eigh(mid: arb_mat, bits: int) -> tuple[list[arb], arb_mat]:
         return [rayleigh[i, i].mid() for i in range(mid.nrows())], v
 
 
-def eigenvalues_symmetric(a: arb_mat) -> list[arb] | None:
+def eigenvalues_symmetric(a: arb_mat, *, prec: int) -> list[arb] | None:
     """Certified enclosures of the ascending eigenvalues of the symmetric matrix in ``a`` (None: too wide).
 
-    An approximate eigendecomposition of the midpoint matrix (:func:`approximate_eigh`)
-    turned into enclosures by :func:`weyl_enclosures`: clusters of (nearly) equal
-    eigenvalues need no isolation, and the k-th enclosure is that of the k-th smallest
-    eigenvalue by construction (no sorting of overlapping balls).
+    An approximate eigendecomposition of the midpoint matrix (:func:`approximate_eigh`, with
+    ``prec`` + ``APPROX_GUARD_BITS`` bits) turned into enclosures by :func:`weyl_enclosures`
+    in ``prec``-bit ball arithmetic: clusters of (nearly) equal eigenvalues need no isolation,
+    and the k-th enclosure is that of the k-th smallest eigenvalue by construction (no
+    sorting of overlapping balls).
     """
-    values, vectors = approximate_eigh(a.mid(), ctx.prec)
-    return weyl_enclosures(a, values, vectors)
+    with ctx.workprec(prec):
+        values, vectors = approximate_eigh(a.mid(), prec)
+        return weyl_enclosures(a, values, vectors)
 
 
-def log10_abs(x: arb) -> arb:
-    return abs(x).log() / arb(10).log()
+def log10_abs(x: arb, *, prec: int) -> arb:
+    """Certified enclosure of log10 |x| in ``prec``-bit ball arithmetic."""
+    with ctx.workprec(prec):
+        return abs(x).log() / arb(10).log()
 
 
-def log10_raw_factor(kernel: str, depth: int, n0: int) -> arb:
-    """log10 of Theta^(L)(x,x) (ntk) or Sigma^(L)(x,x) (nngp) in the default model (exact formula)."""
-    value = arb(2).log() * (1 - depth) - arb(n0).log()
-    if kernel == "ntk":
-        value += arb(depth).log()
-    return value / arb(10).log()
+def log10_raw_factor(kernel: str, depth: int, n0: int, *, prec: int) -> arb:
+    """log10 of Theta^(L)(x,x) (ntk) or Sigma^(L)(x,x) (nngp) in the default model (exact formula), at ``prec`` bits."""
+    with ctx.workprec(prec):
+        value = arb(2).log() * (1 - depth) - arb(n0).log()
+        if kernel == "ntk":
+            value += arb(depth).log()
+        return value / arb(10).log()
 
 
 def _conditioning_values(gram: KernelResult, bits: int, midpoints: bool, raw: bool) -> dict | None:
@@ -480,15 +510,16 @@ def _conditioning_values(gram: KernelResult, bits: int, midpoints: bool, raw: bo
     (:func:`weyl_enclosures`).
     """
     with ctx.workprec(bits):
-        a = arb_from_gaps(gram.gaps, midpoints)
+        a = arb_from_gaps(gram.gaps, midpoints, prec=bits)
         det = a.det()
-        ev = eigenvalues_symmetric(a)
+        ev = eigenvalues_symmetric(a, prec=bits)
         if ev is None or not det.is_finite() or det.contains(0) or not ev[0] > 0:
             return None
-        log10 = log10_abs(det)
+        log10 = log10_abs(det, prec=bits)
         out = {"det": det, "log10": log10, "eig": ev, "cond": ev[-1] / ev[0]}
         if raw:
-            out["log10_raw"] = log10 + gram.shape[0] * log10_raw_factor(gram.kernel, gram.depth, gram.n0)
+            out["log10_raw"] = log10 + gram.shape[0] * log10_raw_factor(gram.kernel, gram.depth, gram.n0,
+                                                                        prec=bits)
         return out
 
 
@@ -502,7 +533,7 @@ def _conditioning_digits(v: dict | None) -> float:
 
 def conditioning_sweep(data: Dataset, depths: Sequence[int], kernel: str = "ntk", digits: int = 30,
                        param: Parameterization | None = None, progress: bool | None = None,
-                       source: KernelSource | None = None) -> list[Conditioning]:
+                       source: KernelSource | None = None) -> list[ConditionResult]:
     """Certified enclosures of det, log10|det|, spectrum and cond_2 of kappa at each depth.
 
     The kernels of all depths come from one sweep; ``digits`` is the number of
@@ -513,32 +544,35 @@ def conditioning_sweep(data: Dataset, depths: Sequence[int], kernel: str = "ntk"
     source = source or KernelSource(data, kernel, param, progress=progress)
     source.prefetch([d for d in depths if not diagnose(data, d, source.param).singular],
                     digits + KERNEL_GUARD_DIGITS)
-    raw = source.param.is_default
-    out = []
-    for depth in depths:
-        diag = diagnose(data, depth, source.param)
-        if diag.singular:
-            out.append(Conditioning(source.kernel, depth, digits, data.n, diag, Ball.exact(0)))
-            continue
-        def gram_at(kd: int, d: int = depth) -> KernelResult:
-            return source.get(d, kd)[0]
+    return [_condition_at(source, depth, digits) for depth in depths]
 
-        res = certify(gram_at,
-                      lambda g, b, mid: _conditioning_values(g, b, mid, raw),
-                      _conditioning_digits, digits,
-                      lambda g: lost_digits(min_gap(g.gaps), g.shape[0]),
-                      f"conditioning of kappa at depth {depth_text(depth)}")
-        v = res.value
-        assert v is not None  # certify returns a value with >= digits >= 1 digits; None has 0
-        out.append(Conditioning(
-            source.kernel, depth, digits, data.n, diag, Ball.from_arb(v["det"]),
-            Ball.from_arb(v["log10"]), Ball.from_arb(v["log10_raw"]) if raw else None,
-            [Ball.from_arb(e) for e in v["eig"]], Ball.from_arb(v["cond"]),
-            res.working_precision_bits, res.kernel_digits))
-    return out
+
+def _condition_at(source: KernelSource, depth: int, digits: int) -> ConditionResult:
+    """The certified conditioning at one depth (exact det = 0 where the data make kappa singular)."""
+    diag = diagnose(source.data, depth, source.param)
+    if diag.singular:
+        return ConditionResult(source.kernel, depth, digits, source.data.n, diag, Ball.exact(0),
+                               parameterization=source.param)
+    raw = source.param.is_default
+
+    def gram_at(kd: int) -> KernelResult:
+        return source.get(depth, kd)[0]
+
+    res = certify(gram_at,
+                  lambda g, b, mid: _conditioning_values(g, b, mid, raw),
+                  _conditioning_digits, digits,
+                  lambda g: lost_digits(min_gap(g.gaps), g.shape[0]),
+                  f"conditioning of kappa at depth {depth_text(depth)}")
+    v = res.value
+    assert v is not None  # certify returns a value with >= digits >= 1 digits; None has 0
+    return ConditionResult(
+        source.kernel, depth, digits, source.data.n, diag, Ball.from_arb(v["det"]),
+        Ball.from_arb(v["log10"]), Ball.from_arb(v["log10_raw"]) if raw else None,
+        BallVector.of(Ball.from_arb(e) for e in v["eig"]), Ball.from_arb(v["cond"]),
+        res.working_precision_bits, res.kernel_digits, source.param)
 
 
 def conditioning(data: Dataset, depth: int, kernel: str = "ntk", digits: int = 30,
-                 param: Parameterization | None = None, progress: bool | None = None) -> Conditioning:
+                 param: Parameterization | None = None, progress: bool | None = None) -> ConditionResult:
     """Certified enclosures of det, log10|det|, spectrum and cond_2 of kappa at one depth."""
     return conditioning_sweep(data, [depth], kernel, digits, param, progress)[0]

@@ -32,13 +32,14 @@ from verify.core.depths import depth_text
 from verify.core.errors import InputError
 from verify.core.params import DEFAULT, Parameterization
 from verify.data.dataset import Dataset
-from verify.kernel.routes import kernel_sweep
-from verify.linalg.closed_form import Gaps, Problem, solve_blocks
-from verify.linalg.conditioning import KERNEL_GUARD_DIGITS, KernelSource
+from verify.kernel.routes import PLAIN_MAX_DEPTH, kernel_sweep
+from verify.linalg.closed_form import FlowTime, Gaps, Matrix, Problem, SolveResult, solve_blocks
+from verify.linalg.conditioning import KERNEL_GUARD_DIGITS, ConditionResult, KernelSource
 from verify.linalg.singularity import diagnose
 
 GUARANTEE = "best effort (float64, numpy; no error bound)"
 BREAKDOWN_THRESHOLD = 1e-3
+SCALARS = ("det", "lambda_min", "lambda_max", "condition_number")
 
 
 def float64_grams(data: Dataset, depths: Sequence[int], kernel: str,
@@ -113,6 +114,76 @@ def scalar_relative_error(value: float | None, exact: Ball | None) -> float | No
     if value is None or exact is None or not math.isfinite(value) or exact.mid_fraction == 0:
         return None
     return to_float(abs(Fraction(value) - exact.mid_fraction) / abs(exact.mid_fraction))
+
+
+def float64_rows(rows: Sequence[Sequence[Fraction]]) -> np.ndarray:
+    """Exact rows as a float64 array (+-inf beyond float64's range, never OverflowError)."""
+    return np.array([[to_float(v) for v in row] for row in rows], dtype=float)
+
+
+# ---------------------------------------------------------------- beside the certified results
+
+def float64_solution(train: Dataset, test: Dataset, labels: Matrix, f0_train: Matrix | None,
+                     f0_test: Matrix | None, sol: SolveResult, flow: FlowTime | None,
+                     param: Parameterization) -> dict[str, Any]:
+    """Best effort: ``sol``'s quantities through numpy, and their relative errors against its enclosures.
+
+    (the ``float64`` object of ``ntk-verify solve``: status, det, log10|det|, W, f_inf(Z) and f_t(Z))
+    """
+    depth, kernel = sol.depth, sol.kernel
+    if depth > PLAIN_MAX_DEPTH:
+        return {"guarantee": GUARANTEE, "status": f"not computed: float64 iterates layer by layer, up to depth "
+                f"{PLAIN_MAX_DEPTH}"}
+    gram = float64_grams(train, [depth], kernel, param)[depth]
+    cross = kernel_sweep(test, [depth], kernel, route="float64", param=param,
+                         columns=train)[0].mid_array()
+    y = float64_rows(labels)
+    resid = y - (float64_rows(f0_train) if f0_train else 0.0)
+    base = float64_rows(f0_test) if f0_test else 0.0
+    w, status = float64_weights(gram, cross)
+    out: dict[str, Any] = {"guarantee": GUARANTEE, "status": status,
+                           **{k: v for k, v in float64_conditioning(gram).items()
+                              if k in ("det", "log10_abs_det")}}
+    if w is None:
+        return out
+    pred = base + w @ resid
+    out.update(weights=w.tolist(), predictions=pred.tolist(),
+               weights_relative_error=relative_error(w, sol.weights),
+               predictions_relative_error=relative_error(pred, sol.predictions))
+    if flow is not None:
+        tau = to_float(flow.tau(kernel, depth, train.n0, param))
+        ft = base + float64_flow(gram, cross, resid, tau)
+        assert sol.finite_time_predictions is not None    # solved with the same flow time
+        out.update(finite_time_predictions=ft.tolist(),
+                   finite_time_relative_error=relative_error(ft, sol.finite_time_predictions))
+    return out
+
+
+def float64_condition(c: ConditionResult, gram: np.ndarray, data: Dataset, source: KernelSource) -> dict[str, Any]:
+    """Best effort: numpy's conditioning of ``gram`` beside the certified ``c``, with relative errors,
+    and (n >= 2) the error of the float64 weights of the split (the ``float64`` object of ``condition``)."""
+    f64 = float64_conditioning(gram)
+    if not c.singular and f64["status"] == "ok":
+        exact = {"det": c.det, "lambda_min": c.lambda_min, "lambda_max": c.lambda_max,
+                 "condition_number": c.condition_number}
+        f64["relative_error"] = {k: scalar_relative_error(f64[k], exact[k]) for k in SCALARS}
+    if data.n >= 2:
+        f64.update(split_weights_error(data, source, c.depth, gram))
+    return f64
+
+
+def listed_breakdown(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The first of the listed depths (rows with ``depth`` and their ``float64`` object) where the float64
+    weights of the split are off by more than ``BREAKDOWN_THRESHOLD`` or numpy failed."""
+    first = None
+    for r in rows:
+        f = r["float64"]
+        status = f.get("weights_status", "")
+        err = f.get("weights_relative_error")
+        if status.startswith("numpy") or (err is not None and err > BREAKDOWN_THRESHOLD):
+            first = r["depth"]
+            break
+    return {"breakdown_depth": first, "threshold": BREAKDOWN_THRESHOLD}
 
 
 # ---------------------------------------------------------------- weights of a split

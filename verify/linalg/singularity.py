@@ -76,7 +76,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
-from flint import arb, fmpq
+from flint import arb, ctx, fmpq
 
 from verify.core.depths import depth_text
 from verify.core.errors import SingularKernelError
@@ -132,13 +132,14 @@ class Diagnosis:
     def singular(self) -> bool:
         return self.status == "singular"
 
-    def null_vector_arb(self, n: int) -> list[arb]:
-        """Certified enclosure of the certificate u (length n) at the current precision."""
-        out = [arb(0)] * n
-        for i, c, s in self.null_vector:
-            out[i] = out[i] + arb(fmpq(c.numerator, c.denominator)) * arb(
-                fmpq(s.numerator, s.denominator)).sqrt()
-        return out
+    def null_vector_arb(self, n: int, *, prec: int) -> list[arb]:
+        """Certified enclosure of the certificate u (length n) in ``prec``-bit ball arithmetic."""
+        with ctx.workprec(prec):
+            out = [arb(0)] * n
+            for i, c, s in self.null_vector:
+                out[i] = out[i] + arb(fmpq(c.numerator, c.denominator)) * arb(
+                    fmpq(s.numerator, s.denominator)).sqrt()
+            return out
 
     def to_json(self) -> dict[str, Any]:
         reg = self.regime
@@ -294,3 +295,12 @@ def require_invertible(data: Dataset, depth: int, param: Parameterization | None
     if diag.singular:
         raise SingularKernelError(diag.message)
     return diag
+
+
+def require_distinct(data: Dataset, regime: Regime) -> None:
+    """:class:`SingularKernelError` if two points coincide: kappa is then singular at every depth.
+
+    (A singularity at particular depths only, as in R3, is no error: it is a result to report.)
+    """
+    if regime.duplicates:
+        raise SingularKernelError(diagnose(data, 1).message)
