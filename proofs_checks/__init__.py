@@ -55,8 +55,8 @@ def check_by_id(check_id: str) -> CheckSpec:
     raise KeyError(check_id)
 
 
-__all__ = ["CheckContext", "CheckResult", "CheckSpec", "Verdict", "all_checks", "check", "check_by_id", "load_user_checks",
-           "progress_line", "progress_mode", "run_checks"]
+__all__ = ["CheckContext", "CheckResult", "CheckSpec", "Verdict", "all_checks", "check", "check_by_id",
+           "load_user_checks", "progress_line", "progress_mode", "run_checks"]
 
 
 def run_checks(ctx: CheckContext, ids: list[str] | None = None,
