@@ -4,7 +4,16 @@ JSON (``--format json``): ``items`` holds one object per derived result with ``i
 ``statement``, ``latex``, ``text``, ``value``, ``model`` and ``numeric_check`` (with its pass ``rule``)
 (``method``, ``numeric``, ``agreement_digits``, ``passed``); ``all_passed`` is true
 when every check passed. ``--format text`` prints a table and the statements,
-``--format latex`` a LaTeX fragment. Default model (sigma_w^2 = 1, sigma_b^2 = 0) only.
+``--format latex`` a LaTeX fragment. Without model options: the default model (ReLU,
+sigma_w^2 = 1, sigma_b^2 = 0) and its full catalogue.
+
+With ``--activation NAME[:PARAMS]`` (or any of ``--sigma-w2``, ``--sigma-b2``, ``--architecture``;
+activation default relu): the model's dual kernel pair with its checks (Hermite coefficients,
+Price's theorem, 2-D quadrature; ``--quick`` skips the quadrature), the variance map and its
+fixed point, chi_1 and the phase, the fixed points of the correlation map and the convergence
+type, each with its numeric check (:mod:`verify.derive.model_catalogue`). The JSON then has
+``model`` (the full description), ``items``, ``notes`` (those starting "not derived:" name what
+is not derived for the model) and ``all_passed``.
 """
 
 from __future__ import annotations
@@ -33,11 +42,37 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="deepest certified direct iteration used as reference (1e3..1e7; "
                    "about 5 us per layer)")
     p.add_argument("--quick", action="store_true",
-                   help="skip the slower checks (weights at depth 1e15, NTK depth search)")
+                   help="skip the slower checks (weights at depth 1e15, NTK depth search; with --activation: "
+                   "the 2-D quadrature)")
+    p.add_argument("--activation", default=None,
+                   help="derive for this model instead: relu, leaky_relu:A, abrelu:A,B, abs, sign, relu^0, relu^1, "
+                   "relu^2, erf, gelu")
+    p.add_argument("--sigma-w2", default=None, help="weight variance of the model (default 1)")
+    p.add_argument("--sigma-b2", default=None, help="bias variance of the model (default 0)")
+    p.add_argument("--architecture", default=None, help="mlp (default) or resnet:ALPHA")
     p.set_defaults(handler=run, render=render)
 
 
+MODEL_OPTIONS = ("activation", "sigma_w2", "sigma_b2", "architecture")
+
+
+def run_model(args: argparse.Namespace) -> dict[str, Any]:
+    """``derive --activation ...``: the derivations for one model (see the module docstring)."""
+    from verify.core.model import Model
+
+    model = Model.parse(activation=args.activation or "relu", sigma_w2=args.sigma_w2 or "1",
+                        sigma_b2=args.sigma_b2 or "0", architecture=args.architecture or "mlp")
+    start = time.perf_counter()
+    from verify.derive.model_catalogue import model_catalogue  # sympy: loaded only when derive runs
+
+    out = model_catalogue(model, quadrature=not args.quick)
+    return {"command": "derive", "model": model.describe(), "items": out["items"], "notes": out["notes"],
+            "all_passed": out["all_passed"], "seconds": round(time.perf_counter() - start, 3)}
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    if any(getattr(args, name, None) is not None for name in MODEL_OPTIONS):
+        return run_model(args)
     order = exact_integer(args.order, "--order")
     if not 1 <= order <= MAX_ORDER:
         raise InputError(f"--order must be between 1 and {MAX_ORDER}, got {quoted(args.order)}")
@@ -84,6 +119,8 @@ def _cell(text: str, width: int) -> str:
 def render(p: dict[str, Any], args: argparse.Namespace) -> str:
     if getattr(args, "format", "text") == "latex":
         return render_latex(p)
+    if isinstance(p["model"], dict):
+        return render_model(p)
     head = (f"{'id':24} {'value':44} {'numeric':34} {'digits':>7}  ok")
     lines = [f"ntk-verify derive: {p['model']}, order {p['order']}, "
              f"reference depth {p['max_direct_depth']:.0e}", head, "-" * len(head)]
@@ -103,6 +140,30 @@ def render(p: dict[str, Any], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def render_model(p: dict[str, Any]) -> str:
+    """Text form of ``derive --activation ...``: one line per item, then the statements and checks."""
+    m = p["model"]
+    head = f"{'id':18} {'value':60} {'digits':>7}  ok"
+    lines = [f"ntk-verify derive: {m['name']} ({m['architecture']}; the NNGP maps are the same for both "
+             "parameterizations)", head, "-" * len(head)]
+    for it in p["items"]:
+        c = it["numeric_check"]
+        digits = "exact" if c["numeric"] == "symbolic identity" else (
+            "-" if c["agreement_digits"] is None else f"{c['agreement_digits']:.1f}")
+        lines.append(f"{it['id']:18} {_cell(it['value'], 60):60} {digits:>7}  {'yes' if c['passed'] else 'NO'}")
+    lines.append("digits: agreement of the numeric check with the derivation (exact: sympy proved it); "
+                 "ok: the item's pass rule")
+    lines.append("")
+    for it in p["items"]:
+        c = it["numeric_check"]
+        lines += [f"[{it['id']}] {it['statement']}", f"    {short_form(it['text'])}",
+                  f"    {it['value']}", f"    check: {c['method']}", f"    numeric: {c['numeric']}",
+                  f"    passes if: {c['rule']}"]
+    lines += [f"note: {note}" for note in p["notes"]]
+    lines.append(f"all checks passed: {p['all_passed']} ({p['seconds']} s)")
+    return "\n".join(lines)
+
+
 _TEX = {"\\": r"\textbackslash{}", "_": r"\_", "^": r"\^{}", "%": r"\%", "&": r"\&",
         "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}", "~": r"\~{}"}
 
@@ -113,8 +174,9 @@ def _tex_escape(text: str) -> str:
 
 
 def render_latex(p: dict[str, Any]) -> str:
-    lines = [f"% ntk-verify derive, {p['model']}, order {p['order']}",
-             r"\begin{enumerate}"]
+    head = (f"% ntk-verify derive, {p['model']['name']}" if isinstance(p["model"], dict)
+            else f"% ntk-verify derive, {p['model']}, order {p['order']}")
+    lines = [head, r"\begin{enumerate}"]
     for it in p["items"]:
         c = it["numeric_check"]
         digits = "--" if c["agreement_digits"] is None else f"{c['agreement_digits']:.1f}"

@@ -6,7 +6,7 @@ import argparse
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -42,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "the output holds one n x n matrix per depth)")
     add_kernel_and_digits(p, both=True)
     p.add_argument("--route", default="certified", choices=ROUTES)
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the pairs on a Dask cluster (tcp://HOST:8786; needs the extra 'cluster'); "
+                   "the default is local processes on all cores; the result is the same, entry by entry")
     p.add_argument("--out", help="write the result to a new FILE.npz (float64 arrays for large n: KERNEL_mid, "
                    "KERNEL_rad, KERNEL_gap_mid, KERNEL_gap_rad of shape (depths, n, m), depths, meta) or "
                    "FILE.json (the JSON below); an existing file is refused; stdout then gets a summary")
@@ -81,7 +84,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                          f"matrix entries; at most {MAX_SWEEP_ENTRIES} (output size): ask for fewer depths")
     names = ("nngp", "ntk") if args.kernel == BOTH else (args.kernel,)
     options: dict[str, Any] = {"digits": digits, "route": args.route, "param": model_from_args(args),
-                               "progress": progress_from_args(args), "on_plan": plan_announcer(args)}
+                               "progress": progress_from_args(args), "on_plan": plan_announcer(args),
+                               "scheduler": args.scheduler}
     if args.kernel == BOTH:                       # one pass: the NTK recursion carries rho
         by_kernel = kernels_sweep(data, depths, **options)
     else:
@@ -97,17 +101,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _write_npz(out: Path, by_kernel: dict[str, list[KernelResult]], depths: list[int]) -> dict[str, Any]:
-    """float64 arrays per kernel (stacked over depths) and the metadata as a JSON string; no pickles."""
+    """float64 arrays per kernel (stacked over depths) and the metadata as a JSON string; no pickles.
+
+    Memory: one depth's arrays are written as views (no stacked copy), best-effort radii
+    are a broadcast NaN (no array), and the file's bytes are handed over without a copy.
+    """
     arrays: dict[str, np.ndarray] = {"depths": np.array([str(d) for d in depths])}
     meta = {name: [r.metadata() for r in results] for name, results in by_kernel.items()}
     for name, results in by_kernel.items():
         per_depth = [r.arrays() for r in results]
         for key in per_depth[0]:
-            arrays[f"{name}_{key}"] = np.stack([a[key] for a in per_depth])
+            stacked = [a[key] for a in per_depth]
+            arrays[f"{name}_{key}"] = stacked[0][np.newaxis] if len(stacked) == 1 else np.stack(stacked)
     arrays["meta"] = np.array(json.dumps(meta))
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)           # type: ignore[arg-type]
-    write_new_file(out, buffer.getvalue())
+    write_new_file(out, cast(bytes, buffer.getbuffer()))   # a view: only passed to file.write, never copied
     return {"out": str(out), "format": "npz", "kernels": list(by_kernel), "depths": depths,
             "arrays": sorted(arrays)}
 

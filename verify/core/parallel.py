@@ -56,7 +56,8 @@ def progress_reporter(total: int, label: str, requested: bool | None) -> tqdm | 
 
 
 POOL_MIN_WORK = 20_000      # tasks x cost below this run in-process (pool start-up costs more)
-CHUNK_MAX = 64              # tasks sent to a worker at once (one message per task costs ~0.1 ms)
+BATCH_MAX = 256             # tasks sent to a worker at once (one message per task costs ~0.1 ms)
+BATCHES_PER_WORKER = 8      # at least this many batches a worker when there are enough tasks (load balance)
 
 
 def pool_size(n_tasks: int, cost: int = 1, processes: int | None = None) -> int:
@@ -67,6 +68,18 @@ def pool_size(n_tasks: int, cost: int = 1, processes: int | None = None) -> int:
     return min(workers, n_tasks)
 
 
+def batches(n_tasks: int, workers: int) -> list[range]:
+    """Consecutive batches of task positions: at most BATCH_MAX each, about BATCHES_PER_WORKER per worker.
+
+    >>> [len(b) for b in batches(10, 2)]
+    [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+    >>> [len(b) for b in batches(100_000, 2)][:2], len(batches(100_000, 2))
+    ([256, 256], 391)
+    """
+    size = max(1, min(BATCH_MAX, -(-n_tasks // (BATCHES_PER_WORKER * max(1, workers)))))
+    return [range(start, min(start + size, n_tasks)) for start in range(0, n_tasks, size)]
+
+
 def run_tasks(
     func: Callable[..., Any],
     tasks: Sequence[tuple[Any, ...]],
@@ -75,12 +88,21 @@ def run_tasks(
     label: str = "pairs",
     processes: int | None = None,
     cost: int = 1,
+    scheduler: Any = None,
 ) -> list[Any]:
-    """``[func(*t) for t in tasks]``, spread over all cores when there is enough work.
+    """``[func(*t) for t in tasks]``, spread over all cores (or a Dask cluster) when there is enough work.
 
     ``cost`` is a rough size of one task (steps); small jobs run in-process to
-    avoid start-up overhead. Results keep the order of ``tasks``.
+    avoid start-up overhead. Tasks travel in batches (:func:`batches`): one message
+    and one result per batch. ``scheduler`` (an address such as ``"tcp://host:8786"``
+    or a ``dask.distributed.Client``) sends the batches to that cluster instead
+    (:mod:`verify.core.cluster`). Results keep the order of ``tasks`` and do not depend
+    on where or in which batch a task ran.
     """
+    if scheduler is not None:
+        from verify.core.cluster import run_on_cluster  # dask only when asked for
+
+        return run_on_cluster(func, tasks, scheduler, progress=progress, label=label)
     workers = pool_size(len(tasks), cost, processes)
     bar = progress_reporter(len(tasks), label, progress)
     try:
@@ -93,16 +115,16 @@ def run_tasks(
         results: list[Any] = [None] * len(tasks)
         ctx = mp.get_context("fork")
         with ctx.Pool(workers) as pool:
-            jobs = [(i, func, t) for i, t in enumerate(tasks)]
-            chunk = max(1, min(CHUNK_MAX, len(tasks) // (8 * workers)))
-            for i, res in pool.imap_unordered(_call, jobs, chunksize=chunk):
-                results[i] = res
-                bar.update()
+            jobs = [(b.start, func, tasks[b.start:b.stop]) for b in batches(len(tasks), workers)]
+            for start, outs in pool.imap_unordered(call_batch, jobs):
+                results[start:start + len(outs)] = outs
+                bar.update(len(outs))
         return results
     finally:
         bar.close()
 
 
-def _call(job: tuple[int, Callable[..., Any], tuple[Any, ...]]) -> tuple[int, Any]:
-    i, func, args = job
-    return i, func(*args)
+def call_batch(job: tuple[int, Callable[..., Any], Sequence[tuple[Any, ...]]]) -> tuple[int, list[Any]]:
+    """Run one batch: ``(start, [func(*t) for t in batch])`` (start: the batch's first position)."""
+    start, func, batch = job
+    return start, [func(*args) for args in batch]

@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable
 from typing import TypeVar
 
+from verify.core.balls import Ball
 from verify.core.errors import InputError, PrecisionNotReached, PrecisionTooLow
 from verify.core.params import exact_integer, quoted
 
@@ -40,6 +41,33 @@ def check_digits(digits: object) -> int:
 def bits_for_digits(digits: int) -> int:
     """Bits that carry ``digits`` decimal digits (ceil(digits * log2(10)))."""
     return math.ceil(digits * math.log2(10))
+
+
+def meets_digits(ball: Ball, digits: int, relative: bool = False) -> bool:
+    """Whether ``rad <= 10^-digits * |mid|`` (``relative``) or ``<= 10^-digits * max(1, |mid|)``.
+
+    Exact integer arithmetic on the dyadic mantissas (no Fractions, no logarithms: this
+    runs for every ball of every pair). An exact ball (radius 0) always meets the request.
+
+    >>> b = Ball(1, -2, 1, -60)                 # 1/4 +- 2^-60 = 8.7e-19
+    >>> meets_digits(b, 18), meets_digits(b, 19)
+    (True, False)
+    >>> tiny = Ball(1, -60, 1, -120)            # 8.7e-19 +- 7.5e-37
+    >>> meets_digits(tiny, 36), meets_digits(tiny, 18, relative=True), meets_digits(tiny, 19, relative=True)
+    (True, True, False)
+    >>> meets_digits(Ball(1, -60, 1, -50), 1, relative=True)       # the ball contains 0
+    False
+    """
+    if ball.rad_man == 0:
+        return True
+    scale: int = 10**digits
+    rad, rad_exp = ball.rad_man * scale, ball.rad_exp
+    mid, exp = abs(ball.man), ball.exp
+    if not relative and (mid == 0 or (exp < 0 and mid >> -exp == 0)):     # |mid| < 1: scale by 1
+        mid, exp = 1, 0
+    if rad_exp >= exp:
+        return rad << (rad_exp - exp) <= mid
+    return rad <= mid << (exp - rad_exp)
 
 
 def run_to_digits(

@@ -38,10 +38,10 @@ from verify.core.errors import InputError
 from verify.core.parallel import pool_size, run_tasks
 from verify.core.params import DEFAULT, Parameterization
 from verify.core.params import KERNELS as KERNELS  # re-exported: part of this entry point's interface
-from verify.core.precision import bits_for_digits, check_digits, run_to_digits
+from verify.core.precision import bits_for_digits, check_digits, meets_digits, run_to_digits
 from verify.data.dataset import Dataset
 from verify.data.pairs import PairCorrelation, pair_index
-from verify.kernel.asymptotic.route import asymptotic_pair_sweep
+from verify.kernel.asymptotic.route import asymptotic_pair_sweep, prepare_series
 from verify.kernel.layer_schedule import LayerSchedule, raw_diagonals
 from verify.kernel.recursion_certified import certified_pair_sweep
 from verify.kernel.recursion_plain import float64_sweep, mpmath_pair_sweep
@@ -64,15 +64,16 @@ DIRECT_THRESHOLD = 1000
 
 # Rough cost model behind the up-front estimate (SweepPlan.rough_seconds), measured on one core
 # of the development machine (python-flint 0.9, one pair, 30 digits unless said): a certified
-# layer 4-7 us (14-31 us at 300 digits), the asymptotic series 2 ms a pair (7 ms at 100 digits),
-# an mpmath layer 30-50 us, a fixed 0.1-0.15 ms a pair, and 60-70 us a matrix entry a depth to
+# layer 4-7 us (14-31 us at 300 digits; 15-20 us for the NTK with rho), the asymptotic series
+# about 1 ms a pair with its ~50 direct layers to the switch point (both kernels), an mpmath
+# layer 30-50 us, a fixed 0.1-0.15 ms a pair, and 60-70 us a matrix entry a depth to
 # assemble the result and write it as JSON. Rough: within a factor of about 3.
 SECONDS_PER_PAIR = 1.5e-4
 SECONDS_PER_PAIR_LAYER = 4e-6           # certified direct iteration at 30 digits; x (1 + digits/100)
-SECONDS_PER_SERIES_PAIR = 2e-3          # asymptotic series at 30 digits; x max(1/2, digits/30)
+SECONDS_PER_SERIES_PAIR = 1e-3          # asymptotic series at 30 digits; x max(1/2, digits/30)
 SECONDS_PER_MPMATH_LAYER = 4e-5
 SECONDS_PER_FLOAT64_LAYER = 5e-8
-SERIES_SETUP_SECONDS = 0.6              # switch point and bounds, once per process (x digits^4 growth)
+SERIES_SETUP_SECONDS = 0.3              # coefficients once per process, bounds once per machine (disk cache)
 SECONDS_PER_ENTRY = 7e-5                # one entry of one depth's matrix: assembly and JSON
 
 
@@ -106,6 +107,9 @@ class KernelResult:
     data_name: str = "data"
     method: str = "direct iteration"
     extra: dict[str, Any] = field(default_factory=dict)
+    # certified routes: (index, values, gaps) with entries[i][j] = values[index[i, j]] (index -1 on the
+    # diagonal of a Gram matrix: exactly 1 and 0), so :meth:`arrays` works once per distinct pair
+    distinct: tuple[np.ndarray, list[Any], list[Any]] | None = field(default=None, repr=False)
 
     @property
     def guarantee(self) -> str:
@@ -130,19 +134,25 @@ class KernelResult:
         Certified routes: ``rad`` bounds |exact - mid| including the rounding of ``mid``
         to float64 (:meth:`~verify.core.balls.Ball.float_enclosure`); likewise for the
         gaps 1 - entry. Best-effort routes: ``rad`` and ``gap_rad`` are NaN (no bound).
+        The arrays may be views of the result (the float64 route's matrices, a broadcast
+        NaN): treat them as read-only. Certified results made by a sweep are converted
+        once per distinct pair (:func:`float_enclosure`), not once per entry.
         """
-        out: dict[str, np.ndarray] = {}
         if isinstance(self.entries, np.ndarray):                  # float64 route: best effort
-            nan = np.full(self.shape, np.nan)
-            return {"mid": self.mid_array(), "rad": nan, "gap_mid": np.array(self.gaps, dtype=np.float64),
-                    "gap_rad": nan.copy()}
+            nan = np.broadcast_to(np.nan, self.shape)             # no memory: a view of one NaN
+            return {"mid": self.entries, "rad": nan, "gap_mid": np.asarray(self.gaps, dtype=np.float64),
+                    "gap_rad": nan}
+        if self.distinct is not None:
+            index, values, gaps = self.distinct
+            return {**_scattered(index, values, "", 1), **_scattered(index, gaps, "gap_", 0)}
+        out: dict[str, np.ndarray] = {}
         for key, rows in (("", self.entries), ("gap_", self.gaps)):
             mid = np.empty(self.shape)
             rad = np.full(self.shape, np.nan)
             for i, row in enumerate(rows):
                 for j, value in enumerate(row):
                     if isinstance(value, Ball):
-                        mid[i, j], rad[i, j] = value.float_enclosure()
+                        mid[i, j], rad[i, j] = float_enclosure(value)
                     else:
                         mid[i, j] = float(value)
             out[f"{key}mid"], out[f"{key}rad"] = mid, rad
@@ -185,6 +195,65 @@ class KernelResult:
                 if self.parameterization.is_default else "best effort (mpmath)",
             },
         }
+
+
+def float_enclosure(ball: Ball) -> tuple[float, float]:
+    """(m, r) in float64 with |x - m| <= r for every x in the ball: :meth:`Ball.float_enclosure`
+    in integer arithmetic (about 5x faster; it runs once per distinct pair of a large matrix).
+
+    m is ``man * 2^exp`` correctly rounded (Python's int division rounds correctly) and r is
+    ``rad + |c - m|``, formed exactly over a common power of two, rounded to nearest and
+    moved up one ulp if that fell below it.
+
+    >>> float_enclosure(Ball(1, -2, 1, -60)) == Ball(1, -2, 1, -60).float_enclosure()
+    True
+    >>> float_enclosure(Ball(2**80 + 1, -80, 0, 0))       # 1 + 2^-80: rounds to 1, r covers the rest
+    (1.0, 8.271806125530277e-25)
+    """
+    man, exp = ball.man, ball.exp
+    m = man / (1 << -exp) if exp < 0 else float(man << exp)
+    p, q = m.as_integer_ratio()
+    shift = max(0, -exp, q.bit_length() - 1, -ball.rad_exp)          # everything over 2^shift
+    exact = man << (shift + exp)
+    rounded = p << (shift - q.bit_length() + 1)
+    total = abs(exact - rounded) + (ball.rad_man << (shift + ball.rad_exp))
+    r = total / (1 << shift)
+    pr, qr = r.as_integer_ratio()
+    if pr << shift < total * qr:                                       # r < total / 2^shift
+        r = math.nextafter(r, math.inf)
+    return m, r
+
+
+def one_minus(ball: Ball) -> Ball:
+    """:meth:`Ball.one_minus` (the same Ball: the reduced dyadic 1 - mid, the same radius) in integers.
+
+    >>> b = Ball(3, -3, 1, -70)
+    >>> one_minus(b) == b.one_minus() == Ball(5, -3, 1, -70)
+    True
+    """
+    man, exp = ball.man, ball.exp
+    if exp >= 0:
+        return Ball(1 - (man << exp), 0, ball.rad_man, ball.rad_exp)
+    num = (1 << -exp) - man
+    if num == 0:
+        return Ball(0, 0, ball.rad_man, ball.rad_exp)
+    zeros = min((num & -num).bit_length() - 1, -exp)        # the power of two that divides num and 2^-exp
+    return Ball(num >> zeros, exp + zeros, ball.rad_man, ball.rad_exp)
+
+
+def _scattered(index: np.ndarray, values: list[Any], key: str, diagonal: int) -> dict[str, np.ndarray]:
+    """``{key + "mid", key + "rad"}``: float enclosures of the distinct balls, placed by ``index``.
+
+    Cells with index -1 are the diagonal of a Gram matrix (exactly ``diagonal``, radius 0)
+    or, for a Gram matrix, the lower triangle (the transpose's cell).
+    """
+    mids = np.empty(len(values) + 1)
+    rads = np.empty(len(values) + 1)
+    for u, value in enumerate(values):
+        mids[u], rads[u] = float_enclosure(value)
+    mids[-1], rads[-1] = diagonal, 0.0
+    full = np.where(index >= 0, index, index.T) if index.shape[0] == index.shape[1] else index
+    return {f"{key}mid": mids[full], f"{key}rad": rads[full]}
 
 
 def _value_json(value: Any, digits: int) -> Mapping[str, str | None]:
@@ -262,9 +331,7 @@ def _direct_gaps(pair: PairCorrelation, depths: Sequence[int], kernel: str, digi
         return [_kernel_gap(kernel, e, f) for e, f in out]
 
     def accurate(gaps: list[Ball | tuple[Ball, Ball]]) -> bool:
-        if relative_gap:
-            return all(g.rad_man == 0 or g.relative_digits() >= digits for g in _balls(gaps))
-        return all(g.correct_digits() >= digits for g in _balls(gaps))
+        return all(meets_digits(g, digits, relative=relative_gap) for g in _balls(gaps))
 
     return run_to_digits(compute, accurate, start, digits=digits, what=f"{kernel} entry at depth {depth_text(top)}")
 
@@ -374,11 +441,11 @@ def sweep_plan(rows: Dataset, cols: Dataset, symmetric: bool, depths: Sequence[i
 def _series_setup_seconds(route: str, depths: Sequence[int], digits: int, default_model: bool) -> float:
     """Once per process when the series route is used: its switch point and remainder bounds.
 
-    Measured on one core: about 0.6 s at 30 digits, 2.6 s at 400, 7 s at 600, 80 s at 1000
-    (the bounds' cost grows like digits^4).
+    Measured on one core without the disk cache of the bounds: about 0.6 s at 30 digits,
+    2.6 s at 400, 7 s at 600, 80 s at 1000 (the bounds' cost grows like digits^4); with it,
+    the coefficients (about 0.1 s at 30 digits) and the switch point's search.
     """
-    series = route == "certified-asymptotic" or (route == "certified" and default_model
-                                                 and max(depths) > DIRECT_THRESHOLD)
+    series = _uses_series(route, depths, default_model)
     return SERIES_SETUP_SECONDS * (1 + 3.3 * (digits / 400) ** 4) if series else 0.0
 
 
@@ -394,6 +461,7 @@ def kernel_sweep(
     columns: Dataset | Sequence[Sequence[object]] | np.ndarray | None = None,
     relative_gap: bool = False,
     on_plan: Callable[[SweepPlan], None] | None = None,
+    scheduler: Any = None,
 ) -> list[KernelResult]:
     """Normalized kernel matrices at every depth in ``depths``, in one pass per pair.
 
@@ -403,11 +471,14 @@ def kernel_sweep(
     ``relative_gap`` the certified route also makes every ``1 - entry`` accurate to
     ``digits`` relative digits (needed near the flat limit). ``on_plan`` is called
     with the :class:`SweepPlan` once the input is validated, before any computing.
+    ``scheduler`` (a ``dask.distributed`` address such as ``"tcp://host:8786"``, or a
+    ``Client``) runs the batches of pairs on that cluster instead of local processes
+    (extra ``cluster``); the result is identical, entry by entry.
     For both kernels from one pass see :func:`kernels_sweep`.
     """
     kernel = check_choice(kernel, KERNELS, "kernel")
     return _sweep(data, depths, kernel, digits, route, project, param, progress, columns, relative_gap,
-                  on_plan)[kernel]
+                  on_plan, scheduler)[kernel]
 
 
 def kernels_sweep(
@@ -421,6 +492,7 @@ def kernels_sweep(
     columns: Dataset | Sequence[Sequence[object]] | np.ndarray | None = None,
     relative_gap: bool = False,
     on_plan: Callable[[SweepPlan], None] | None = None,
+    scheduler: Any = None,
 ) -> dict[str, list[KernelResult]]:
     """NNGP and NTK matrices at every depth from one pass: ``{"nngp": [...], "ntk": [...]}``.
 
@@ -434,7 +506,8 @@ def kernels_sweep(
     >>> both["ntk"][0].entries[0][1].to_json(20)["mid"]     # (rho^(2) + 0.6 kappa0(0.6)) / 2
     '0.55022361329299633960463'
     """
-    return _sweep(data, depths, BOTH, digits, route, project, param, progress, columns, relative_gap, on_plan)
+    return _sweep(data, depths, BOTH, digits, route, project, param, progress, columns, relative_gap, on_plan,
+                  scheduler)
 
 
 def _sweep(
@@ -449,6 +522,7 @@ def _sweep(
     columns: Dataset | Sequence[Sequence[object]] | np.ndarray | None = None,
     relative_gap: bool = False,
     on_plan: Callable[[SweepPlan], None] | None = None,
+    scheduler: Any = None,
 ) -> dict[str, list[KernelResult]]:
     """The sweep behind :func:`kernel_sweep` and :func:`kernels_sweep`: results by kernel name."""
     kernel = check_choice(kernel, (*KERNELS, BOTH), "kernel")
@@ -478,14 +552,17 @@ def _sweep(
         on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, schedule.is_default, len(unique)))
     methods: list[str] = ["mpmath iteration" if route == "mpmath" else "exact (no off-diagonal pair)"] * len(depths)
     cost = _task_cost(route, depths)
-    if route in CERTIFIED_ROUTES:
+    certified = route in CERTIFIED_ROUTES
+    if certified:
+        if _uses_series(route, depths, schedule.is_default) and unique:
+            prepare_series(digits)          # once, here: forked workers inherit it
         tasks: list[tuple[Any, ...]] = [(p, depths, kernel, digits, schedule, relative_gap, route) for p in unique]
-        outs = run_tasks(_certified_task, tasks, progress=progress, cost=cost)
+        outs = run_tasks(_certified_task, tasks, progress=progress, cost=cost, scheduler=scheduler)
         if outs:
             methods = outs[0][2]
     else:
         tasks = [(p, depths, kernel, digits, schedule) for p in unique]
-        outs = run_tasks(_mpmath_task, tasks, progress=progress, cost=cost)
+        outs = run_tasks(_mpmath_task, tasks, progress=progress, cost=cost, scheduler=scheduler)
     bits_used = max((o[1] for o in outs), default=bits_for_digits(digits))
 
     results: dict[str, list[KernelResult]] = {name: [] for name in names}
@@ -493,11 +570,19 @@ def _sweep(
         for pos, name in enumerate(names):      # with BOTH each task returned (nngp, ntk) per depth
             per_pair = [o[0][k][pos] if kernel == BOTH else o[0][k] for o in outs]
             values, gaps = _unique_values(per_pair, route, bits_used)
-            entries, gap_rows = _assemble(index, values, gaps, symmetric, route in CERTIFIED_ROUTES)
+            entries, gap_rows = _assemble(index, values, gaps, symmetric, certified)
             res = _result(name, d, digits, route, param, bits_used, entries, gap_rows, rows)
             res.method = methods[k]
+            if certified:
+                res.distinct = (index, values, gaps)
             results[name].append(res)
     return results
+
+
+def _uses_series(route: str, depths: Sequence[int], default_model: bool) -> bool:
+    """Whether a certified sweep runs the asymptotic series for some depth."""
+    return route == "certified-asymptotic" or (route == "certified" and default_model
+                                               and max(depths) > DIRECT_THRESHOLD)
 
 
 def _check_route_limits(route: str, top: int, schedule: LayerSchedule) -> None:
@@ -516,7 +601,7 @@ def _check_route_limits(route: str, top: int, schedule: LayerSchedule) -> None:
 def _unique_values(per_pair: list[Any], route: str, bits: int) -> tuple[list[Any], list[Any]]:
     """(entry, 1 - entry) of every distinct pair at one depth, from what its task returned."""
     if route in CERTIFIED_ROUTES:
-        return [gap.one_minus() for gap in per_pair], per_pair
+        return [one_minus(gap) for gap in per_pair], per_pair
     with mpmath.workprec(bits):
         return per_pair, [1 - value for value in per_pair]
 
@@ -540,26 +625,51 @@ def _assemble(index: np.ndarray, values: list[Any], gaps: list[Any], symmetric: 
     return entries, gap_rows
 
 
+FLOAT64_CHUNK = 1 << 16     # cosines one float64 sweep takes at once: its temporaries stay small (and in cache)
+
+
 def _float64_results(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int], kernel: str,
                      digits: int, param: Parameterization, schedule: LayerSchedule) -> list[KernelResult]:
-    """Best effort: the whole sweep in numpy doubles."""
+    """Best effort: the whole sweep in numpy doubles, in chunks of about FLOAT64_CHUNK cosines.
+
+    Memory: the cosines and one n x m matrix (and its gaps) a depth; the chunks' temporaries
+    are a few MB whatever n is (no index arrays of the upper triangle).
+    """
     cos = _float_cosines(rows, cols)
-    if symmetric:
-        iu = np.triu_indices(rows.n, 1)
-        vals = float64_sweep(cos[iu], depths, kernel, schedule)
-    else:
-        vals = float64_sweep(cos.ravel(), depths, kernel, schedule)
+    n, m = cos.shape
+    mats = [np.ones((n, m)) if symmetric else np.empty((n, m)) for _ in depths]
+    group: list[int] = []
+    size = 0
+    for i in range(n):
+        group.append(i)
+        size += m - (i + 1 if symmetric else 0)
+        if size >= FLOAT64_CHUNK or i == n - 1:
+            _float64_chunk(cos, group, symmetric, mats, depths, kernel, schedule)
+            group, size = [], 0
     results = []
-    for d, v in zip(depths, vals, strict=True):
-        mat = np.ones((rows.n, cols.n)) if symmetric else v.reshape(rows.n, cols.n)
-        if symmetric:
-            mat[iu] = v
-            mat[(iu[1], iu[0])] = v
+    for d, mat in zip(depths, mats, strict=True):
         res = _result(kernel, d, digits, route="float64", param=param, bits=None, entries=mat,
                       gaps=1.0 - mat, data=rows)      # arrays: no Python object per entry
         res.method = "float64 iteration"
         results.append(res)
     return results
+
+
+def _float64_chunk(cos: np.ndarray, rows: list[int], symmetric: bool, mats: list[np.ndarray], depths: list[int],
+                   kernel: str, schedule: LayerSchedule) -> None:
+    """The float64 sweep of the cells of ``rows`` (right of the diagonal when ``symmetric``), into ``mats``."""
+    starts = [i + 1 if symmetric else 0 for i in rows]
+    flat = np.concatenate([cos[i, start:] for i, start in zip(rows, starts, strict=True)])
+    if not flat.size:
+        return
+    for mat, values in zip(mats, float64_sweep(flat, depths, kernel, schedule), strict=True):
+        pos = 0
+        for i, start in zip(rows, starts, strict=True):
+            row = values[pos:pos + mat.shape[1] - start]
+            mat[i, start:] = row
+            if symmetric:
+                mat[start:, i] = row
+            pos += row.size
 
 
 def kernel_matrix(
@@ -574,13 +684,14 @@ def kernel_matrix(
     progress: bool | None = None,
     columns: Dataset | Sequence[Sequence[object]] | np.ndarray | None = None,
     relative_gap: bool = False,
+    scheduler: Any = None,
 ) -> KernelResult:
     """The normalized kernel matrix at one depth; certified enclosures on the certified routes.
 
     Arguments as :func:`kernel_sweep`.
     """
     return kernel_sweep(data, [depth], kernel, digits, route, project=project, param=param, progress=progress,
-                        columns=columns, relative_gap=relative_gap)[0]
+                        columns=columns, relative_gap=relative_gap, scheduler=scheduler)[0]
 
 
 def _float_cosines(rows: Dataset, cols: Dataset) -> np.ndarray:

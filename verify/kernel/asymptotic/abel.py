@@ -30,11 +30,12 @@ errors are bounded separately (:mod:`.bounds`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
-from flint import arb, ctx
+from flint import arb, arb_poly, ctx
 
 from verify.kernel.asymptotic.coefficients import sigma_series
 from verify.kernel.asymptotic.series import ser_log, ser_pow, ser_powers
@@ -58,6 +59,34 @@ class AbelCoefficients:
     dlog: Any
     e: tuple[Any, ...]
     sigma: tuple[Any, ...]
+
+    # Arb polynomials for the real evaluations below (ball coefficients only): evaluated by
+    # Arb in C, one call instead of a Python loop over the order (the series route's hot path)
+    @cached_property
+    def c_poly(self) -> arb_poly:
+        """``sum_k c_k s^(k-1)``: A_N(w) = a1 w + b log(a1 w) + s * c_poly(s)."""
+        return arb_poly(list(self.c))
+
+    @cached_property
+    def c_prime_poly(self) -> arb_poly:
+        """``-sum_k k c_k s^(k-1)``: dA_N/dw = a1 + b s + s^2 * c_prime_poly(s)."""
+        return arb_poly([-k * ck for k, ck in enumerate(self.c, start=1)])
+
+    @cached_property
+    def b_poly(self) -> arb_poly:
+        """``d1 w + d2 w^2 + d3 w^3 + d4 w^4``, the polynomial part of B_N."""
+        return arb_poly([0 * self.d[0], *self.d])
+
+    @cached_property
+    def c_floats(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """Best effort: (c_k, -k c_k) as floats, for a float64 first guess of the Abel inverse."""
+        c = tuple(float(x.mid()) for x in self.c)
+        return c, tuple(-k * ck for k, ck in enumerate(c, start=1))
+
+    @cached_property
+    def e_poly(self) -> arb_poly:
+        """``sum_k e_k s^(k-1)``: B_N(w) = b_poly(w) + dlog log w + s * e_poly(s)."""
+        return arb_poly(list(self.e))
 
 
 def abel_coefficients(kappa: Any, one: Any, order: int) -> AbelCoefficients:
@@ -131,24 +160,38 @@ def arb_abel(order: int, prec: int) -> AbelCoefficients:
 def eval_a(co: AbelCoefficients, w: arb) -> arb:
     """Certified enclosure of the truncated series ``A_N(w)`` (w a real ball, w > 0)."""
     s = 1 / w
-    value: arb = co.a1 * w + co.b * (co.a1 * w).log() + horner(co.c, s) * s
+    a1w = co.a1 * w
+    value: arb = a1w + co.b * a1w.log() + co.c_poly(s) * s
     return value
 
 
 def eval_a_prime(co: AbelCoefficients, w: arb) -> arb:
     """Certified enclosure of ``dA_N/dw = a1 + b s - sum k c_k s^(k+1)``."""
     s = 1 / w
-    weighted = [-k * ck for k, ck in enumerate(co.c, start=1)]
-    value: arb = co.a1 + co.b * s + horner(weighted, s) * s * s
+    value: arb = co.a1 + co.b * s + co.c_prime_poly(s) * s * s
     return value
+
+
+def eval_a_float(co: AbelCoefficients, w: float) -> tuple[float, float]:
+    """Best effort: (A_N(w), dA_N/dw) in float64 (for Newton's first steps; no error bound).
+
+    >>> with ctx.workprec(60):
+    ...     co = arb_abel(12, 60)
+    ...     exact = eval_a(co, arb(100))
+    >>> abs(eval_a_float(co, 100.0)[0] / float(exact.mid()) - 1) < 1e-14
+    True
+    """
+    c, c_prime = co.c_floats
+    s = 1 / w
+    a1, b = float(co.a1.mid()), float(co.b.mid())
+    return (a1 * w + b * math.log(a1 * w) + horner(c, s) * s,
+            a1 + b * s + horner(c_prime, s) * s * s)
 
 
 def eval_b(co: AbelCoefficients, w: arb) -> arb:
     """Certified enclosure of the truncated series ``B_N(w)``."""
     s = 1 / w
-    d1, d2, d3, d4 = co.d
-    poly = ((d4 * w + d3) * w + d2) * w * w + d1 * w
-    value: arb = poly + co.dlog * w.log() + horner(co.e, s) * s
+    value: arb = co.b_poly(w) + co.dlog * w.log() + co.e_poly(s) * s
     return value
 
 

@@ -38,6 +38,7 @@ from flint import acb, arb, ctx
 from verify.core.errors import BoundNotProven
 from verify.kernel.asymptotic.abel import AbelCoefficients, arb_abel, horner
 from verify.kernel.asymptotic.coefficients import q_coeffs
+from verify.kernel.asymptotic.exact_cache import cached_exact
 
 Q_TERMS = 48
 COEFFICIENT_BITS = 64          # relative accuracy asked of every coefficient behind the bounds
@@ -119,13 +120,19 @@ def _q_acb(x: acb) -> acb:
 
     ``sum_{k >= Q} |q_k| |x|^k <= sum_{k >= Q} 2^(1-k) |x|^k = 2 (|x|/2)^Q / (1 - |x|/2)``.
     """
-    coeffs = [arb(c.numerator) / c.denominator for c in checked_q_coeffs(Q_TERMS)]
-    val: acb = horner(coeffs, x)
+    val: acb = horner(_q_arb_coeffs(ctx.prec), x)
     ax = abs(x).upper() / 2
     if not ax < 1:
         raise ValueError("q evaluated outside its disk of convergence (|s| must stay below 1.4)")
     tail = 2 * ax ** Q_TERMS / (1 - ax)
     return val + acb(arb(0, tail.upper()), arb(0, tail.upper()))
+
+
+@lru_cache(maxsize=8)
+def _q_arb_coeffs(prec: int) -> tuple[arb, ...]:
+    """The Q_TERMS checked coefficients of q as balls at ``prec`` bits (the same balls at every call)."""
+    with ctx.workprec(prec):
+        return tuple(arb(c.numerator) / c.denominator for c in checked_q_coeffs(Q_TERMS))
 
 
 def _box(r: arb, theta: arb, half_width: arb) -> acb:
@@ -137,9 +144,10 @@ def _box(r: arb, theta: arb, half_width: arb) -> acb:
 def _defects(co: AbelCoefficients, s: acb) -> tuple[acb, acb, acb, acb, acb]:
     """(delta_A, delta_B, H, H - alpha - beta s, kappa s q) enclosed on the box ``s``."""
     kappa = arb(2).sqrt() / arb.pi()
-    kq = kappa * s * _q_acb(s * s)
+    q_val = _q_acb(s * s)
+    kq = kappa * s * q_val
     root_v = (1 - kq).sqrt()                 # = 1/sigma (principal branch, Re > 0)
-    h_val = kappa * _q_acb(s * s) / (root_v * (1 + root_v))      # (sigma - 1)/s, no cancellation
+    h_val = kappa * q_val / (root_v * (1 + root_v))      # (sigma - 1)/s, no cancellation
     log_sigma = -(1 - kq).log() / 2
     st = s * root_v                            # 1/G(w)
     c_poly = list(co.c)
@@ -162,9 +170,18 @@ def _defects(co: AbelCoefficients, s: acb) -> tuple[acb, acb, acb, acb, acb]:
 def circle_bounds(order: int, r: float, boxes: int, prec: int | None = None) -> CircleBounds:
     """Certified upper bounds of the defects on |s| = r (``boxes`` boxes on the upper half).
 
-    ``prec`` defaults to :func:`bounds_precision` of the order.
+    ``prec`` defaults to :func:`bounds_precision` of the order. The maxima are exact
+    numbers, kept in the on-disk cache of :mod:`.exact_cache` (why a cached value is the
+    one this code computes: see there).
     """
     prec = prec or bounds_precision(order)
+    key = {"order": order, "r": repr(float(r)), "boxes": boxes, "prec": prec, "q_terms": Q_TERMS}
+    maxima = cached_exact("circle-bounds", key, lambda: _circle_maxima(order, r, boxes, prec))
+    return CircleBounds(order, r, *maxima)
+
+
+def _circle_maxima(order: int, r: float, boxes: int, prec: int) -> list[arb]:
+    """The five maxima of :class:`CircleBounds` (exact upper bounds): the work behind :func:`circle_bounds`."""
     co = arb_abel(order, prec)
     with ctx.workprec(prec):
         maxima = [arb(0)] * 5
@@ -178,7 +195,7 @@ def circle_bounds(order: int, r: float, boxes: int, prec: int | None = None) -> 
                 if not up.is_finite():
                     raise BoundNotProven("defect bound is not finite; use more boxes or a smaller radius")
                 maxima[i] = maxima[i].max(up)
-    return CircleBounds(order, r, *maxima)
+    return maxima
 
 
 @dataclass(frozen=True)
@@ -258,6 +275,29 @@ def check_map_increasing(alpha_min: arb, lip: arb, s0: float) -> None:
         raise BoundNotProven(f"s0 = {s0} too large for the remainder bounds")
 
 
+def lipschitz_h(cb: CircleBounds, beta: arb, r: arb, s0: arb) -> arb:
+    """An upper bound of |H'(s)| for 0 <= s <= s0 < r: the smaller of two proven bounds.
+
+    * Cauchy's estimate for H on the disk of radius r - s around s: ``m_h / (r - s0)``;
+    * with ``H(s) = alpha + beta s + s^2 F(s)``: F is analytic on |s| <= r with
+      ``|F| <= m_h1 / r^2`` there (maximum principle, as for ``alpha_min``), and Cauchy's
+      estimate gives ``|F'(s)| <= m_h1 / (r^2 (r - s0))``, so
+      ``|H'(s)| = |beta + 2 s F + s^2 F'| <= |beta| + (m_h1 / r^2) (2 s0 + s0^2 / (r - s0))``.
+
+    The second is about five times smaller near the switch point (H' is close to beta
+    there), which keeps ``d_max`` (the bound on dW_m/dw) near 1 for a larger s0.
+
+    >>> cb = circle_bounds(24, 0.7, 64)
+    >>> with ctx.workprec(64):
+    ...     lip = lipschitz_h(cb, arb(2) / (6 * arb.pi() ** 2), arb(0.7), arb(0.1))
+    >>> bool(lip < cb.m_h / (arb(0.7) - arb(0.1)) / 4)
+    True
+    """
+    cauchy = cb.m_h / (r - s0)
+    split = abs(beta) + cb.m_h1 / (r * r) * (2 * s0 + s0 * s0 / (r - s0))
+    return arb(cauchy.upper()).min(arb(split.upper()))
+
+
 @lru_cache(maxsize=32)
 def remainder_bounds(order: int, s0: float, r: float = 0.5, boxes: int = 256,
                      prec: int | None = None) -> RemainderBounds:
@@ -277,7 +317,7 @@ def remainder_bounds(order: int, s0: float, r: float = 0.5, boxes: int = 256,
         rr, ss = arb(r), arb(s0)
         # H(s) = alpha + beta s + (H - alpha - beta s) >= alpha - max(0, -beta) s0 - m_h1 (s0/r)^2 on [0, s0]
         alpha_min = co.alpha - (-co.beta).max(arb(0)) * ss - cb.m_h1 * (ss / rr) ** 2
-        lip = cb.m_h / (rr - ss)               # |G'(w) - 1| <= s^2 lip
+        lip = lipschitz_h(cb, co.beta, rr, ss)      # |G'(w) - 1| <= s^2 lip
         check_map_increasing(alpha_min, lip, s0)
         d_max = (lip * (ss * ss + ss / alpha_min)).exp()
         check_truncation_increasing(co, s0)

@@ -2,7 +2,7 @@
 
 Default model only (sigma_w^2 = 1, sigma_b^2 = 0). For one pair:
 
-1. certified direct iteration (:func:`~verify.kernel.recursion_certified.certified_pair_sweep`)
+1. certified direct iteration (:class:`~verify.kernel.recursion_certified.OrbitWalker`)
    up to the first layer n with ``1 - rho^(n) <= s0^2`` (a few hundred layers);
 2. the Abel coordinate (:mod:`verify.derive.abel`): ``A(w_L) = A(w_n) + L - n`` with
    ``w = (1 - rho)^(-1/2)``; ``w_L`` is enclosed by bracketing the truncated series
@@ -33,7 +33,10 @@ proven bound, so the results are certified enclosures, like the direct route's.
 
 from __future__ import annotations
 
+import bisect
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
@@ -42,25 +45,40 @@ from flint import arb, ctx
 from verify.core.balls import Ball
 from verify.core.errors import BoundNotProven, InputError, PrecisionNotReached, PrecisionTooLow
 from verify.core.params import KERNELS
-from verify.core.precision import bits_for_digits, run_to_digits
+from verify.core.precision import bits_for_digits, meets_digits, run_to_digits
 from verify.data.dataset import Dataset
 from verify.data.pairs import PairCorrelation
-from verify.kernel.asymptotic.abel import AbelCoefficients, arb_abel, eval_a, eval_a_prime, eval_b
-from verify.kernel.asymptotic.bounds import RemainderBounds, remainder_bounds
-from verify.kernel.correlation_map import gap_map_arb
+from verify.kernel.asymptotic.abel import AbelCoefficients, arb_abel, eval_a, eval_a_float, eval_a_prime, eval_b
+from verify.kernel.asymptotic.bounds import RemainderBounds, bounds_precision, remainder_bounds
 from verify.kernel.layer_schedule import LayerSchedule
-from verify.kernel.recursion_certified import certified_pair_sweep
+from verify.kernel.recursion_certified import OrbitWalker
 
 GUARANTEE = "certified enclosure (asymptotic route: Abel series with proven truncation bounds)"
-CIRCLE_RADIUS = 0.7
+# The disk |s| <= r of the remainder bounds and the least truncation order. Measured at 30
+# digits (switch point s0, and the layers of direct iteration before it from rho^(1) = 0):
+# r = 0.7, N = 24: s0 = 0.027, ~250 layers; r = 1.0, N = 40: s0 = 0.114, ~55 layers;
+# r = 1.0, N = 60: s0 = 0.24, ~20 layers. The direct layers are most of a pair's cost.
+# N = 60 would halve it again, but its bounds at s0/10 (1e-102) fall below what the
+# 300-bit check of tests/test_asymptotic_route.py can resolve; beyond N ~ 60 the
+# series' Gevrey growth (max|delta_A| on the circle) eats the gain. From 72 digits on
+# the order grows as before (N = digits/2 + 4) and r changes little.
+CIRCLE_RADIUS = 1.0
 CIRCLE_BOXES = 512
+MIN_ORDER = 40
+SWITCH_START = 0.45              # the first s0 tried; then s0 shrinks by SWITCH_STEP until the bounds suffice
+SWITCH_STEP = 0.9
+SWITCH_MARGIN = 0.99             # the float64 guess of the switch layer aims at SWITCH_MARGIN * s0^2 (1% to spare)
 MIN_SWITCH_POINT = 1e-6          # s0 below this would need ~7e6 layers of direct iteration
 MAX_SERIES_DIGITS = 1000         # the series' coefficients cost ~digits^3: ~80 s at 1000 digits, ~25 min at 2000
 
 
 def series_order(digits: int) -> int:
-    """Truncation order N of the Abel series used for ``digits`` digits."""
-    return max(24, digits // 2 + 4)
+    """Truncation order N of the Abel series used for ``digits`` digits.
+
+    >>> series_order(30), series_order(400)
+    (40, 204)
+    """
+    return max(MIN_ORDER, digits // 2 + 4)
 
 
 def check_series_digits(digits: int, what: str) -> None:
@@ -87,16 +105,16 @@ def switch_point(digits: int) -> float:
     Raises :class:`PrecisionNotReached` if no s0 >= MIN_SWITCH_POINT works.
     """
     order = series_order(digits)
-    s0 = 0.2
+    s0 = SWITCH_START
     while s0 >= MIN_SWITCH_POINT:
         try:
             rb = remainder_bounds(order, s0, CIRCLE_RADIUS, CIRCLE_BOXES)
         except BoundNotProven:
-            s0 *= 0.8
+            s0 *= SWITCH_STEP
             continue
         if _truncation_small(rb, s0, digits):
             return s0
-        s0 *= 0.8
+        s0 *= SWITCH_STEP
     raise PrecisionNotReached(digits, 0, "asymptotic route",
                               f"no switch point s0 >= {MIN_SWITCH_POINT} makes the series' proven "
                               f"truncation bounds small enough at order {order}")
@@ -114,14 +132,41 @@ def _truncation_small(rb: RemainderBounds, s0: float, digits: int) -> bool:
 
 
 def _first_layer_below(pair: PairCorrelation, gap2: float, start_scale: Fraction) -> int:
-    """Best effort: the first layer whose gap is below ``gap2`` (53-bit Arb midpoints)."""
-    with ctx.workprec(64):
-        e = arb(start_scale.numerator) / start_scale.denominator * pair.gap_arb()
-        layer = 1
-        while float(e.mid()) >= gap2:
-            e = gap_map_arb(e.mid())
-            layer += 1
-        return layer
+    """Best effort: the first layer whose gap is below ``gap2`` (float64; only a first guess).
+
+    The layer is 1 + the number of thresholds T_k <= e_1 (:func:`_layer_thresholds`):
+    a lookup, the same answer for the same pair wherever it is asked.
+
+    >>> _first_layer_below(PairCorrelation(1, Fraction(0)), 0.05, Fraction(1))    # rho^(1) = 0
+    22
+    """
+    return 1 + bisect.bisect_right(_layer_thresholds(gap2), float(start_scale) * pair.gap_float())
+
+
+@lru_cache(maxsize=32)
+def _layer_thresholds(gap2: float) -> tuple[float, ...]:
+    """Best effort: T_0 = gap2 < T_1 < ... with g^k(e) < gap2 exactly when e < T_k (g increasing).
+
+    T_(k+1) = g^-1(T_k) by bisection in float64; the list ends once T_k > g(2) = 1, since
+    every gap is at most 2 and so one layer takes it below T_k. At most ~8000 entries
+    (the smallest gap2, 1e-12).
+    """
+    out = [gap2]
+    while out[-1] <= 1:
+        lo, hi = out[-1], 2.0                      # g(lo) < T_k <= g(hi) = 1
+        for _ in range(64):
+            mid = (lo + hi) / 2
+            if _gap_map_float(mid) < out[-1]:
+                lo = mid
+            else:
+                hi = mid
+        out.append(hi)
+    return tuple(out)
+
+
+def _gap_map_float(e: float) -> float:
+    """Best effort: g(e) = 1 - h(1 - e) in float64 (its form without cancellation of 1 - e)."""
+    return e + ((1 - e) * 2 * math.asin(math.sqrt(e / 2)) - math.sqrt(e * (2 - e))) / math.pi
 
 
 def _enclose_w(co: AbelCoefficients, target: arb, err: arb, w_floor: arb, bits: int) -> arb:
@@ -135,9 +180,15 @@ def _enclose_w(co: AbelCoefficients, target: arb, err: arb, w_floor: arb, bits: 
     """
     a_m = arb(1) / co.alpha
     t = target.mid()
-    w = (t + arb(1.5) * (t / a_m).log()) / a_m             # leading-order guess
-    w = arb(w.mid())
-    tiny = arb(2) ** (-bits + 8)
+    # Newton's method on the midpoints (best effort: the bracket below is what proves the
+    # enclosure): in float64 to ~50 bits, then at full precision until a step is below
+    # 2^-(bits/2 + 16) relative. Newton's error after such a step is about
+    # |A''/(2 A')| step^2 ~ (step / w)^2 / (10 w), below 2^-(bits + 32) relative.
+    w = _float_newton(co, t)
+    if w is None:                                           # A beyond float64's range
+        w = (t + arb(1.5) * (t / a_m).log()) / a_m          # leading-order guess
+        w = arb(w.mid())
+    tiny = arb(2) ** (-(bits // 2) - 16)
     for _ in range(200):
         step = ((eval_a(co, w) - t) / eval_a_prime(co, w)).mid()
         w = arb((w - step).mid())
@@ -157,60 +208,142 @@ def _enclose_w(co: AbelCoefficients, target: arb, err: arb, w_floor: arb, bits: 
     raise PrecisionTooLow("could not bracket the Abel inverse")
 
 
-def _series_step(co: AbelCoefficients, rb: RemainderBounds, e_n: arb, f_n: arb | None,
-                 n: int, depth: int, bits: int) -> tuple[arb, arb | None]:
-    """Certified (1 - rho^(L), 1 - ThetaBar^(L)) at L = depth > n from the balls at layer n."""
+@dataclass(frozen=True)
+class SeriesStart:
+    """What the series needs from the switch layer n of one pair: computed once, used at every L > n.
+
+    ``a_n`` encloses A(w_n) (so ``tau = a_n - n`` and A(w_L) = a_n + L - n) and, for the
+    NTK, ``k_const`` encloses ``K = T_n A'(rho_n) - B(w_n)`` (so T_L A'(rho_L) = K + B(w_L)):
+    both depend on the pair only, so a pair at many depths, or at any depth, costs one
+    inversion of A_N and two series evaluations a depth.
+    """
+
+    n: int
+    w_n: arb
+    err_a: arb                # |A - A_N| <= err_a on [w_n, oo)
+    a_n: arb
+    d_err: arb | None         # +- |A' - A_N'| on [w_n, oo) (NTK only)
+    k_const: arb | None
+
+
+def series_start(co: AbelCoefficients, rb: RemainderBounds, e_n: arb, f_n: arb | None, n: int) -> SeriesStart:
+    """The :class:`SeriesStart` of a pair from its balls at layer n (call inside the working precision)."""
     w_n = 1 / e_n.sqrt()
     err_a = rb.abel_error(w_n)
-    target = eval_a(co, w_n) + (depth - n)
-    target = target + arb(0, err_a.upper())            # A(w_L) = A(w_n) + L - n
-    w_l = _enclose_w(co, target, err_a, w_n, bits)
-    e_l = 1 / (w_l * w_l)
+    a_n = eval_a(co, w_n) + arb(0, err_a.upper())
     if f_n is None:
-        return e_l, None
+        return SeriesStart(n, w_n, err_a, a_n, None, None)
     d_err = arb(0, rb.abel_derivative_error(w_n).upper())
     t_n = n * (1 - f_n)
     start = t_n * w_n ** 3 / 2 * (eval_a_prime(co, w_n) + d_err)          # T_n A'(rho_n)
     sum_err = (rb.b_sum_error(w_n) + rb.phi_sum_error(w_n)).upper()
-    total = start + eval_b(co, w_l) - eval_b(co, w_n) + arb(0, sum_err)
-    a_prime_l = w_l ** 3 / 2 * (eval_a_prime(co, w_l) + d_err)              # A'(rho_L)
-    f_l = 1 - total / a_prime_l / depth
+    return SeriesStart(n, w_n, err_a, a_n, d_err, start - eval_b(co, w_n) + arb(0, sum_err))
+
+
+def _float_newton(co: AbelCoefficients, target: arb) -> arb | None:
+    """Best effort: w with A_N(w) = target to about 50 bits, by Newton's method in float64 (None if out of range)."""
+    t = float(target)
+    if not 10 < t < 1e300:
+        return None
+    w = (t + 1.5 * math.log(t * float(co.alpha.mid()))) * float(co.alpha.mid())     # leading-order guess
+    for _ in range(60):
+        value, slope = eval_a_float(co, w)
+        step = (value - t) / slope
+        w -= step
+        if not math.isfinite(w) or w <= 0:
+            return None
+        if abs(step) <= w * 2.0**-50:
+            return arb(w)
+    return None
+
+
+def _series_step(co: AbelCoefficients, start: SeriesStart, depth: int, bits: int) -> tuple[arb, arb | None]:
+    """Certified (1 - rho^(L), 1 - ThetaBar^(L)) at L = depth > n from the pair's :class:`SeriesStart`."""
+    target = start.a_n + (depth - start.n)              # A(w_L) = A(w_n) + L - n
+    w_l = _enclose_w(co, target, start.err_a, start.w_n, bits)
+    e_l = 1 / (w_l * w_l)
+    if start.k_const is None or start.d_err is None:
+        return e_l, None
+    a_prime_l = w_l ** 3 / 2 * (eval_a_prime(co, w_l) + start.d_err)      # A'(rho_L)
+    f_l = 1 - (start.k_const + eval_b(co, w_l)) / a_prime_l / depth
     return e_l, f_l
 
 
 def _switch_layer(pair: PairCorrelation, depths: Sequence[int], kernel: str, bits: int, s0: float,
-                  schedule: LayerSchedule) -> tuple[int, dict[int, tuple[Ball, Ball | None]]]:
-    """The switch layer n (certified 1 - rho^(n) <= s0^2) and the direct balls at n and every depth <= n."""
-    n = _first_layer_below(pair, 0.8 * s0 * s0, schedule.first_layer_scale)
+                  schedule: LayerSchedule) -> tuple[int, dict[int, tuple[Ball, Ball | None]], arb, arb | None]:
+    """Direct iteration up to the switch layer n (certified 1 - rho^(n) <= s0^2, so w_n >= 1/s0).
+
+    Returns n, the balls at every depth <= n, and (1 - rho^(n), 1 - ThetaBar^(n)) as
+    Arb balls (None for the NNGP). Call inside ``ctx.workprec(bits)``.
+    """
+    n = _first_layer_below(pair, SWITCH_MARGIN * s0 * s0, schedule.first_layer_scale)
+    walker = OrbitWalker(pair, kernel, bits, schedule)
+    bound = arb(s0) * arb(s0)
+    by_depth: dict[int, tuple[Ball, Ball | None]] = {}
+    pending = sorted(set(depths))
     while True:
-        low = sorted({d for d in depths if d <= n} | {n})
-        direct = certified_pair_sweep(pair, low, kernel, bits, schedule)
-        if direct[-1][0].to_arb().upper() <= arb(s0) * arb(s0):      # w_n >= 1/s0
-            return n, dict(zip(low, direct, strict=True))
+        while pending and pending[0] <= n:
+            walker.advance_to(pending[0])
+            by_depth[pending[0]] = walker.state.balls(pending[0])
+            pending.pop(0)
+        walker.advance_to(n)
+        if walker.state.e.upper() <= bound:                              # w_n >= 1/s0
+            break
         n += max(1, n // 8)
+    d_n = walker.state.d                                               # n (1 - ThetaBar^(n)), default model
+    return n, by_depth, walker.state.e, (d_n / n if d_n is not None else None)
 
 
 def _sweep_at(pair: PairCorrelation, depths: Sequence[int], kernel: str, bits: int,
               order: int, s0: float, schedule: LayerSchedule) -> list[tuple[Ball, Ball | None]]:
     want_ntk = kernel == "ntk"
-    n, by_depth = _switch_layer(pair, depths, kernel, bits, s0, schedule)
-    e_n_ball, f_n_ball = by_depth[n]
-    if e_n_ball.man == 0 and e_n_ball.rad_man == 0:       # identical points: rho = ThetaBar = 1
-        exact = (Ball.exact(0), Ball.exact(0) if want_ntk else None)
-        return [by_depth.get(d, exact) for d in depths]
-    rb = remainder_bounds(order, s0, CIRCLE_RADIUS, CIRCLE_BOXES)
     out = []
     with ctx.workprec(bits):
-        co = arb_abel(order, bits)
-        e_n = e_n_ball.to_arb()
-        f_n = f_n_ball.to_arb() if f_n_ball is not None else None
+        n, by_depth, e_n, f_n = _switch_layer(pair, depths, kernel, bits, s0, schedule)
+        if e_n.is_exact() and e_n.is_zero():                 # identical points: rho = ThetaBar = 1
+            exact = (Ball.exact(0), Ball.exact(0) if want_ntk else None)
+            return [by_depth.get(d, exact) for d in depths]
+        co = series_coefficients(order, bits)
+        start = series_start(co, remainder_bounds(order, s0, CIRCLE_RADIUS, CIRCLE_BOXES), e_n, f_n, n)
         for d in depths:
             if d in by_depth:
                 out.append(by_depth[d])
                 continue
-            e_l, f_l = _series_step(co, rb, e_n, f_n, n, d, bits)
+            e_l, f_l = _series_step(co, start, d, bits)
             out.append((Ball.from_arb(e_l), Ball.from_arb(f_l) if f_l is not None else None))
     return out
+
+
+def series_coefficients(order: int, bits: int) -> AbelCoefficients:
+    """The series' coefficients for a working precision of ``bits``.
+
+    At least at :func:`~verify.kernel.asymptotic.bounds.bounds_precision`: the recurrences
+    cancel about 2.3 bits an order (at order 60 and 140 bits only ~14 bits of the last
+    coefficients would be left), and one set serves every working precision below it.
+    """
+    return arb_abel(order, max(bits, bounds_precision(order)))
+
+
+def prepare_series(digits: int) -> None:
+    """Compute the per-process constants of the route for ``digits`` now (switch point,
+    bounds, coefficients), e.g. before forking workers that then share them. Beyond
+    MAX_SERIES_DIGITS it does nothing (each pair then refuses with its own message)."""
+    if digits > MAX_SERIES_DIGITS:
+        return
+    order = series_order(digits)
+    remainder_bounds(order, switch_point(digits), CIRCLE_RADIUS, CIRCLE_BOXES)
+    series_coefficients(order, _start_bits(digits))
+
+
+def _start_bits(digits: int) -> int:
+    """The first working precision of a pair: the digits asked for and at least 24 guard bits,
+    rounded up to whole 64-bit words (Arb's cost steps at word boundaries: 128 bits at 30
+    digits cost about 13% less than 140; a pair that needs more gets it from run_to_digits).
+
+    >>> _start_bits(30), _start_bits(50)
+    (128, 192)
+    """
+    return 64 * math.ceil((bits_for_digits(digits) + 24) / 64)
 
 
 def asymptotic_pair_sweep(
@@ -237,14 +370,13 @@ def asymptotic_pair_sweep(
     check_series_digits(digits, f"{kernel} entry (asymptotic route)")
     order = series_order(digits)
     s0 = switch_point(digits)
-    start = bits_for_digits(digits) + 40
+    start = _start_bits(digits)
 
     def compute(bits: int) -> list[tuple[Ball, Ball | None]]:
         return _sweep_at(pair, targets, kernel, bits, order, s0, schedule)
 
     def accurate(out: list[tuple[Ball, Ball | None]]) -> bool:
-        return all(b.rad_man == 0 or b.relative_digits() >= digits
-                   for pair_out in out for b in pair_out if b is not None)
+        return all(meets_digits(b, digits, relative=True) for pair_out in out for b in pair_out if b is not None)
 
     res, bits = run_to_digits(compute, accurate, start, digits=digits,
                               what=f"{kernel} entry (asymptotic route)")
@@ -287,17 +419,10 @@ def abel_constants(pair: PairCorrelation, digits: int = 30) -> tuple[arb, arb, i
     check_series_digits(digits, "Abel constants")
     order = series_order(digits)
     s0 = switch_point(digits)
-    bits = bits_for_digits(digits) + 40
-    n, by_depth = _switch_layer(pair, [], "ntk", bits, s0, LayerSchedule(Fraction(1), Fraction(0), 2))
-    e_ball, f_ball = by_depth[n]
-    assert f_ball is not None
+    bits = _start_bits(digits)
     rb = remainder_bounds(order, s0, CIRCLE_RADIUS, CIRCLE_BOXES)
     with ctx.workprec(bits):
-        w_n = 1 / e_ball.to_arb().sqrt()
-        co = arb_abel(order, bits)
-        tau = eval_a(co, w_n) - n + arb(0, rb.abel_error(w_n).upper())
-        d_err = arb(0, rb.abel_derivative_error(w_n).upper())
-        t_n = n * (1 - f_ball.to_arb())
-        k_const = (t_n * w_n ** 3 / 2 * (eval_a_prime(co, w_n) + d_err) - eval_b(co, w_n)
-                   + arb(0, (rb.b_sum_error(w_n) + rb.phi_sum_error(w_n)).upper()))
-    return tau, k_const, n
+        n, _, e_n, f_n = _switch_layer(pair, [], "ntk", bits, s0, LayerSchedule(Fraction(1), Fraction(0), 2))
+        start = series_start(series_coefficients(order, bits), rb, e_n, f_n, n)
+        assert start.k_const is not None  # the NTK gap was given
+        return start.a_n - n, start.k_const, n
