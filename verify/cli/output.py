@@ -15,26 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from verify.core.atomic_write import usual_mode, write_atomic
 from verify.core.errors import InputError
 
 OutputKind = Literal["folder", "report-folder", "new-file"]
-
-
-def write_atomic(path: str | Path, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        _usual_mode(fd)
-        with os.fdopen(fd, mode) as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 OUTPUTS_MARKER = ".ntk-verify-outputs"   # in a --out folder: the files ntk-verify wrote there
@@ -77,13 +61,6 @@ def _own_files(folder: Path) -> set[str]:
         return set()
 
 
-def _usual_mode(fd: int) -> None:
-    """mkstemp makes files 0600; give the file the mode a plain ``open`` would (0666 minus the umask)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    os.fchmod(fd, 0o666 & ~mask)
-
-
 def write_json(path: str | Path, payload: Any) -> Path:
     return write_atomic(path, json.dumps(payload, indent=2) + "\n")
 
@@ -95,7 +72,7 @@ def write_new_file(path: str | Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        _usual_mode(fd)
+        usual_mode(fd)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         try:

@@ -43,7 +43,7 @@ from fractions import Fraction
 from typing import Any
 
 from verify.core.errors import InputError
-from verify.core.params import Parameterization, exact_integer, parse_exact, quoted
+from verify.core.params import Parameterization, exact_integer, exact_variances, parse_exact, quoted
 
 # name -> number of parameters; relu^K is listed as "relu^" (K is part of the name)
 ACTIVATION_PARAMS: dict[str, int] = {
@@ -136,12 +136,7 @@ class Model:
     architecture: Architecture = field(default_factory=Architecture)
 
     def __post_init__(self) -> None:
-        w = parse_exact(self.sigma_w2, "sigma_w^2")
-        b = parse_exact(self.sigma_b2, "sigma_b^2")
-        if w <= 0:
-            raise InputError(f"sigma_w^2 must be > 0, got {w}")
-        if b < 0:
-            raise InputError(f"sigma_b^2 must be >= 0, got {b}")
+        w, b = exact_variances(self.sigma_w2, self.sigma_b2)
         if self.parameterization not in PARAMETERIZATIONS:
             raise InputError(f"parameterization: expected ntk or standard, got {quoted(self.parameterization)}")
         if isinstance(self.width, bool) or not isinstance(self.width, int) or self.width < 1:

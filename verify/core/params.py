@@ -157,6 +157,21 @@ def parse_exact(value: str | int | Fraction, what: str = "value") -> Fraction:
     return d.fraction()
 
 
+def exact_variances(sigma_w2: str | int | Fraction, sigma_b2: str | int | Fraction) -> tuple[Fraction, Fraction]:
+    """(sigma_w^2, sigma_b^2) read exactly and checked: sigma_w^2 > 0, sigma_b^2 >= 0 (InputError otherwise).
+
+    >>> exact_variances("2", "0.1")
+    (Fraction(2, 1), Fraction(1, 10))
+    """
+    w = parse_exact(sigma_w2, "sigma_w^2")
+    b = parse_exact(sigma_b2, "sigma_b^2")
+    if w <= 0:
+        raise InputError(f"sigma_w^2 must be > 0, got {w}")
+    if b < 0:
+        raise InputError(f"sigma_b^2 must be >= 0, got {b}")
+    return w, b
+
+
 @dataclass(frozen=True)
 class Parameterization:
     """Fully connected ReLU network in NTK parameterization.
@@ -172,12 +187,7 @@ class Parameterization:
     sigma_b2: Fraction = field(default=Fraction(0))
 
     def __post_init__(self) -> None:
-        w = parse_exact(self.sigma_w2, "sigma_w^2")
-        b = parse_exact(self.sigma_b2, "sigma_b^2")
-        if w <= 0:
-            raise InputError(f"sigma_w^2 must be > 0, got {w}")
-        if b < 0:
-            raise InputError(f"sigma_b^2 must be >= 0, got {b}")
+        w, b = exact_variances(self.sigma_w2, self.sigma_b2)
         object.__setattr__(self, "sigma_w2", w)
         object.__setattr__(self, "sigma_b2", b)
 

@@ -293,6 +293,12 @@ class SolveResult:
             "parameterization": self.parameterization.describe(),
             "n": len(self.weights[0]), "m": len(self.weights), "k": len(self.predictions[0]),
             "finite_time": self._time_json(),
+            **self._run_json(),
+        }
+
+    def _run_json(self) -> dict[str, Any]:
+        """How the run went (precision, digits lost, diagnosis, seconds): the same in metadata and JSON."""
+        return {
             "digits_lost": self.digits_lost,
             "working_precision_bits": self.working_precision_bits,
             "kernel_digits": self.kernel_digits,
@@ -323,13 +329,7 @@ class SolveResult:
             "det": self.det.to_json(d),
             "log10_abs_det": self.log10_abs_det.to_json(d),
             "log10_abs_det_raw": self.log10_abs_det_raw.to_json(d) if self.log10_abs_det_raw else None,
-            "digits_lost": self.digits_lost,
-            "working_precision_bits": self.working_precision_bits,
-            "kernel_digits": self.kernel_digits,
-            "kernel_working_precision_bits": self.kernel_working_precision_bits,
-            "diagnosis": self.diagnosis.to_json(),
-            "seconds_kernels": self.seconds_kernels,
-            "seconds_algebra": self.seconds_algebra,
+            **self._run_json(),
         }
         if self.time is not None:
             # solve_sweep fills both with the time

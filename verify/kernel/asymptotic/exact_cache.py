@@ -33,11 +33,11 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
@@ -45,6 +45,8 @@ from typing import Any
 
 import flint
 from flint import arb, arf
+
+from verify.core.atomic_write import write_atomic
 
 FORMAT = 1
 # the modules whose code determines the cached circle maxima (see the module docstring)
@@ -122,14 +124,5 @@ def _read(path: Path, full_key: dict[str, Any]) -> list[arb] | None:
 
 
 def _write(path: Path, payload: dict[str, Any]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(json.dumps(payload) + "\n")
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
-    except OSError:
-        pass                      # a cache: never fail the computation because it cannot be written
+    with contextlib.suppress(OSError):   # a cache: never fail the computation because it cannot be written
+        write_atomic(path, json.dumps(payload) + "\n")
