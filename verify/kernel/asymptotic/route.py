@@ -57,14 +57,14 @@ GUARANTEE = "certified enclosure (asymptotic route: Abel series with proven trun
 # The disk |s| <= r of the remainder bounds and the least truncation order. Measured at 30
 # digits (switch point s0, and the layers of direct iteration before it from rho^(1) = 0):
 # r = 0.7, N = 24: s0 = 0.027, ~250 layers; r = 1.0, N = 40: s0 = 0.114, ~55 layers;
-# r = 1.0, N = 60: s0 = 0.24, ~20 layers. The direct layers are most of a pair's cost.
-# N = 60 would halve it again, but its bounds at s0/10 (1e-102) fall below what the
-# 300-bit check of tests/test_asymptotic_route.py can resolve; beyond N ~ 60 the
-# series' Gevrey growth (max|delta_A| on the circle) eats the gain. From 72 digits on
-# the order grows as before (N = digits/2 + 4) and r changes little.
+# r = 1.0, N = 60: s0 = 0.24, ~21 layers (one NTK pair: 0.96 ms -> 0.67 ms at 128 bits).
+# The direct layers are most of a pair's cost; beyond N ~ 60 the series' Gevrey growth
+# (max|delta_A| on the circle) eats the gain (N = 70 or 80: s0 = 0.27, no faster). Its
+# bounds at s0/10 are ~1e-100, which tests/test_asymptotic_route.py resolves at 640 bits.
+# From 112 digits on the order grows as before (N = digits/2 + 4) and r changes little.
 CIRCLE_RADIUS = 1.0
 CIRCLE_BOXES = 512
-MIN_ORDER = 40
+MIN_ORDER = 60
 SWITCH_START = 0.45              # the first s0 tried; then s0 shrinks by SWITCH_STEP until the bounds suffice
 SWITCH_STEP = 0.9
 SWITCH_MARGIN = 0.99             # the float64 guess of the switch layer aims at SWITCH_MARGIN * s0^2 (1% to spare)
@@ -76,7 +76,7 @@ def series_order(digits: int) -> int:
     """Truncation order N of the Abel series used for ``digits`` digits.
 
     >>> series_order(30), series_order(400)
-    (40, 204)
+    (60, 204)
     """
     return max(MIN_ORDER, digits // 2 + 4)
 
