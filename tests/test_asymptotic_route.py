@@ -93,15 +93,36 @@ def test_builtin_ten_points_at_depth_1e15_both_kernels() -> None:
     assert agreement(again[0][0][1], mats["nngp"][0][0][0][1]) >= 29
 
 
-def test_time_does_not_grow_with_depth() -> None:
-    asymptotic_pair_sweep(HALF, [10**5], "ntk", 30, SCHED)          # warm the caches
-    times = {}
+def test_work_does_not_grow_with_depth(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cost of a pair is independent of L: the same direct layers and about the same series evaluations.
+
+    Counted, not timed (timings depend on the machine): the switch layer n and the calls of
+    the series' evaluations A_N, A_N' and B_N at depths 1e5, 1e15 and 1e40.
+    """
+    from verify.kernel.asymptotic import route
+
+    calls: dict[str, int] = {}
+    for name in ("eval_a", "eval_a_prime", "eval_b", "_switch_layer"):
+        real = getattr(route, name)
+
+        def counted(*args, _real=real, _name=name, **kwargs):
+            calls[_name] = calls.get(_name, 0) + 1
+            out = _real(*args, **kwargs)
+            if _name == "_switch_layer":
+                calls["n"] = out[0]
+            return out
+
+        monkeypatch.setattr(route, name, counted)
+    work = {}
     for depth in (10**5, 10**15, 10**40):
-        start = time.perf_counter()
+        calls.clear()
         out, _, _ = asymptotic_pair_sweep(HALF, [depth], "ntk", 30, SCHED)
-        times[depth] = time.perf_counter() - start
         assert out[0][0].relative_digits() >= 30
-    assert times[10**40] < 5 * times[10**5] + 0.05
+        work[depth] = dict(calls)
+    assert work[10**5]["n"] == work[10**15]["n"] == work[10**40]["n"] < 100
+    for depth in (10**15, 10**40):
+        for name in ("eval_a", "eval_a_prime", "eval_b"):
+            assert work[depth][name] <= work[10**5][name] + 4, (depth, name, work)
 
 
 def test_non_default_model_refused() -> None:
