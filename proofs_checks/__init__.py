@@ -15,6 +15,7 @@ MODULES = [
     "theorem_3", "det_to_zero", "invertibility", "slow_convergence",
     "hanin_nica",                          # Hanin and Nica (2019): NTK fluctuations when depth ~ width
     "lazy_training", "feature_learning",   # Chizat, Oyallon and Bach (2019): lazy vs feature learning
+    "residual_ntk",                        # Huang et al. (2020): residual kernels do not degenerate (open question 1)
 ]
 
 
