@@ -1,4 +1,4 @@
-"""ntk-verify: certified high-precision kernels of deep infinite-width ReLU networks.
+"""ntk-verify: certified high-precision kernels of deep infinite-width networks.
 
 The engine: kernel recursions (:mod:`verify.kernel.routes`), precision control
 (:mod:`verify.core.precision`), exact datasets (:mod:`verify.data.dataset`), kernel regression
@@ -8,6 +8,10 @@ are run by :func:`proofs_checks.api.check`.
 The names below load on first use (PEP 562), so ``import verify`` is instant and loads
 none of numpy, mpmath, python-flint, sympy or matplotlib; the command line's ``--help``
 stays fast for the same reason.
+
+The network is a :class:`~verify.core.model.Model` (``verify.Model.parse(activation="erf",
+sigma_w2="1.5", architecture="resnet:0.5", parameterization="standard", width=64)``), passed as
+``model=`` to the kernel, solve and condition entry points; the default is the ReLU MLP of MATH.md.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ if TYPE_CHECKING:
     from verify.api import condition, condition_sweep, solve, solve_sweep
     from verify.core.balls import Ball
     from verify.core.errors import InputError, PrecisionNotReached, SingularKernelError
+    from verify.core.model import Model
     from verify.core.params import DEFAULT, Parameterization
     from verify.data.dataset import Dataset
     from verify.kernel.routes import KERNELS, ROUTES, KernelResult, kernel_matrix, kernel_sweep, kernels_sweep
@@ -31,6 +36,7 @@ LAZY = {
     "InputError": "verify.core.errors",
     "PrecisionNotReached": "verify.core.errors",
     "SingularKernelError": "verify.core.errors",
+    "Model": "verify.core.model",
     "DEFAULT": "verify.core.params",
     "Parameterization": "verify.core.params",
     "Dataset": "verify.data.dataset",
@@ -60,6 +66,7 @@ __all__ = [
     "InputError",
     "KERNELS",
     "KernelResult",
+    "Model",
     "Parameterization",
     "PrecisionNotReached",
     "ROUTES",

@@ -29,6 +29,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from verify.core.model import Model
 from verify.core.params import Parameterization
 from verify.data.dataset import Dataset
 from verify.linalg import closed_form, conditioning
@@ -48,17 +49,17 @@ def solve_sweep(train: Points, labels: Rows, test: Points, depths: Sequence[int]
                 digits: int = 30, time: Exact | None = None, lr: Exact = 1, time_scale: str = "normalized",
                 f0_train: Rows | None = None, f0_test: Rows | None = None,
                 param: Parameterization | None = None, project: str = "normalize",
-                progress: bool | None = None) -> list[SolveResult]:
+                progress: bool | None = None, model: Model | None = None) -> list[SolveResult]:
     """Certified closed-form solutions at every depth in ``depths`` (kernels from one sweep); see :func:`solve`."""
     flow = closed_form.flow_time(time, lr, time_scale) if time is not None else None
     return closed_form.solve_sweep(_dataset(train, project, "train"), labels, _dataset(test, project, "test"), depths,
-                       kernel, digits, flow, f0_train, f0_test, param, progress)
+                                   kernel, digits, flow, f0_train, f0_test, param, progress, model=model)
 
 
 def solve(train: Points, labels: Rows, test: Points, depth: int, *, kernel: str = "ntk", digits: int = 30,
           time: Exact | None = None, lr: Exact = 1, time_scale: str = "normalized",
           f0_train: Rows | None = None, f0_test: Rows | None = None, param: Parameterization | None = None,
-          project: str = "normalize", progress: bool | None = None) -> SolveResult:
+          project: str = "normalize", progress: bool | None = None, model: Model | None = None) -> SolveResult:
     """Certified kernel regression at one depth: W = kappa_Z kappa^-1, f_inf(Z) and, with ``time``, f_t.
 
     ``train`` (n points), ``test`` (m points), ``labels`` (n rows of k values) and ``f0_*``
@@ -66,30 +67,35 @@ def solve(train: Points, labels: Rows, test: Points, depth: int, *, kernel: str 
     f_t(Z) = f_0(Z) + kappa_Z kappa^-1 (I - exp(-eta t kappa)) (Y - f_0(X)) and f_t(X),
     with the normalized kernel (``time_scale="normalized"``) or the raw one (``"raw"``).
     Every entry of the result has ``digits`` correct digits (relative to max(1, |value|)).
+    The network is ``param`` (seed family: ReLU MLP, NTK parameterization) or ``model``
+    (any :class:`~verify.core.model.Model`, e.g. ``Model.parse(activation="erf")``), not both.
     Raises :class:`~verify.core.errors.SingularKernelError` if kappa is singular,
     :class:`~verify.core.errors.InputError` on bad input.
     """
     return solve_sweep(train, labels, test, [depth], kernel=kernel, digits=digits, time=time, lr=lr,
-                           time_scale=time_scale, f0_train=f0_train, f0_test=f0_test, param=param,
-                           project=project, progress=progress)[0]
+                       time_scale=time_scale, f0_train=f0_train, f0_test=f0_test, param=param,
+                       project=project, progress=progress, model=model)[0]
 
 
 def condition_sweep(data: Points, depths: Sequence[int], *, kernel: str = "ntk", digits: int = 30,
                     param: Parameterization | None = None, project: str = "normalize",
-                    progress: bool | None = None) -> list[ConditionResult]:
+                    progress: bool | None = None, model: Model | None = None) -> list[ConditionResult]:
     """Certified conditioning of kappa at every depth in ``depths`` (kernels from one sweep); see :func:`condition`."""
-    return conditioning.conditioning_sweep(_dataset(data, project, "data"), depths, kernel, digits, param, progress)
+    return conditioning.conditioning_sweep(_dataset(data, project, "data"), depths, kernel, digits, param, progress,
+                                           model=model)
 
 
 def condition(data: Points, depth: int, *, kernel: str = "ntk", digits: int = 30,
               param: Parameterization | None = None, project: str = "normalize",
-              progress: bool | None = None) -> ConditionResult:
+              progress: bool | None = None, model: Model | None = None) -> ConditionResult:
     """Certified det(kappa), log10|det|, the ascending eigenvalues and cond_2 of kappa = K(X, X) at one depth.
 
     Every quantity has ``digits`` relative digits (log10|det|: correct digits). Where the
     data make kappa singular (e.g. antipodal pairs at depth 2, see
     :mod:`verify.linalg.singularity`) the result says so exactly (``singular``, ``diagnosis``,
-    det = 0) instead of computing.
+    det = 0) instead of computing. The network is ``param`` or ``model``, as for :func:`solve`;
+    outside the seed family only coinciding points and depth 1 are decided from the data, and
+    the certified eigenvalues decide the rest.
     """
     return condition_sweep(data, [depth], kernel=kernel, digits=digits, param=param, project=project,
-                           progress=progress)[0]
+                           progress=progress, model=model)[0]

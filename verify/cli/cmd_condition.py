@@ -16,6 +16,11 @@ including the weights of the split (last ceil(n/5) points as test points).
 ``breakdown`` gives the first depth whose float64 weights have relative error
 > 1e-3 (or numpy fails): over the listed depths, or with ``--breakdown-search`` over
 a 1-2-5 grid refined between its last good and first broken depth.
+
+The network options are those of ``kernel`` (``--activation``, ``--architecture``,
+``--parameterization``, ``--width``, ``--sigma-w2``, ``--sigma-b2``); ``model`` states it in full.
+Outside the seed family (ReLU MLPs in NTK parameterization) the float64 comparison and the
+breakdown search are not computed yet (``float64.status`` says so).
 """
 
 from __future__ import annotations
@@ -27,16 +32,27 @@ from typing import Any
 from verify.cli.common import (
     add_kernel_and_digits,
     finish_parser,
-    model_from_args,
+    kernel_method_json,
+    kernel_method_lines,
+    model_text,
+    network_from_args,
     parse_int_list,
     progress_from_args,
     value_text,
 )
 from verify.core.depths import check_depth
+from verify.core.errors import InputError
 from verify.core.precision import check_digits
 from verify.data.sources import load_dataset
-from verify.linalg.conditioning import KernelSource, conditioning_sweep
-from verify.linalg.float64_linalg import breakdown_depth, float64_condition, float64_grams, listed_breakdown
+from verify.linalg.conditioning import KernelSource, conditioning_sweep, network_json, regime_meaning
+from verify.linalg.float64_linalg import (
+    BREAKDOWN_THRESHOLD,
+    GUARANTEE,
+    breakdown_depth,
+    float64_condition,
+    float64_grams,
+    listed_breakdown,
+)
 from verify.linalg.singularity import regime_of, require_distinct
 
 
@@ -51,31 +67,45 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="search the float64 breakdown depth on a grid (not only the listed depths)")
     p.add_argument("--breakdown-max", help="largest depth of that search (default: the largest "
                    "listed depth)")
-    finish_parser(p, run, render_table)
+    finish_parser(p, run, render_table, models=True)
+
+
+FLOAT64_SEED_ONLY = "not computed for this model: the float64 comparison covers ReLU MLPs in NTK parameterization"
+
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     depths = sorted({check_depth(d) for d in parse_int_list(args.depths, "--depths")})
     digits = check_digits(args.digits)
+    network = network_from_args(args)
+    seed = network.is_seed_family
+    if args.breakdown_search and not seed:
+        raise InputError(f"--breakdown-search: {FLOAT64_SEED_ONLY}")
     data = load_dataset(args.data, args.project)
-    param, progress = model_from_args(args), progress_from_args(args)
+    progress = progress_from_args(args)
+    start = time.perf_counter()
+    source = KernelSource(data, args.kernel, progress=progress, model=network)
+    param = source.param
     regime = regime_of(data, param)
     require_distinct(data, regime)
-    start = time.perf_counter()
-    source = KernelSource(data, args.kernel, param, progress=progress)
-    conds = conditioning_sweep(data, depths, args.kernel, digits, param, progress, source)
-    grams = float64_grams(data, depths, args.kernel, param)
-    rows = [{**c.to_json(), "float64": float64_condition(c, grams[c.depth], data, source)} for c in conds]
+    conds = conditioning_sweep(data, depths, args.kernel, digits, progress=progress, source=source)
+    if seed:
+        grams = float64_grams(data, depths, args.kernel, param)
+        rows = [{**c.to_json(), "float64": float64_condition(c, grams[c.depth], data, source)} for c in conds]
+    else:
+        rows = [{**c.to_json(), "float64": {"guarantee": GUARANTEE, "status": FLOAT64_SEED_ONLY}} for c in conds]
     if args.breakdown_search:
         top = check_depth(args.breakdown_max) if args.breakdown_max else max(depths)
         breakdown = breakdown_depth(data, args.kernel, top, param=param, progress=progress)
-    else:
+    elif seed:
         breakdown = {**listed_breakdown(rows),
                      "searched": "the listed depths (use --breakdown-search for a grid search)"}
+    else:
+        breakdown = {"breakdown_depth": None, "threshold": BREAKDOWN_THRESHOLD, "searched": FLOAT64_SEED_ONLY}
     return {"command": "condition", "data": data.name, "n": data.n, "n0": data.n0,
             "kernel": args.kernel, "digits": digits, "projection": data.project,
-            "parameterization": param.describe(),
-            "regime": {"name": regime.name, "meaning": regime.describe()},
+            **network_json(param, network), **kernel_method_json(network),
+            "regime": {"name": regime.name, "meaning": regime_meaning(regime, network)},
             "depths": rows, "breakdown": breakdown,
             "seconds": round(time.perf_counter() - start, 3)}
 
@@ -84,7 +114,7 @@ def render_table(p: dict[str, Any], args: argparse.Namespace) -> str:
     d = min(p["digits"], 10)
     lines = [f"{p['kernel'].upper()} kappa on {p['data']} (n = {p['n']}, n0 = {p['n0']}): "
              f"{p['regime']['meaning']}",
-             f"model: {p['parameterization']['name']}   certified enclosures to {p['digits']} digits; "
+             f"model: {model_text(p['model'])}   certified enclosures to {p['digits']} digits; "
              "float64 columns are best effort",
              "depth | det | log10|det| | lambda_min | lambda_max | cond_2 | float64 rel. err. (det, W)"]
     for r in p["depths"]:
@@ -99,8 +129,10 @@ def render_table(p: dict[str, Any], args: argparse.Namespace) -> str:
             "[" + ", ".join(r["condition_number_bounds"]) + "]",
             f"{_fmt(rel.get('det'))}, {_fmt(f.get('weights_relative_error'))}"]))
     b = p["breakdown"]
+    found = b["breakdown_depth"] if b["breakdown_depth"] else "none found"
     lines.append(f"float64 breakdown depth (W error > {b['threshold']}): "
-                 f"{b['breakdown_depth'] if b['breakdown_depth'] else 'none found'}")
+                 f"{found if b.get('searched') != FLOAT64_SEED_ONLY else FLOAT64_SEED_ONLY}")
+    lines += kernel_method_lines(p)
     lines.append(f"time: {p['seconds']} s")
     return "\n".join(lines)
 

@@ -22,6 +22,7 @@ import argparse
 import time
 from typing import Any
 
+from verify.cli.common import add_model_arguments, model_options_given, network_from_args
 from verify.core.depths import check_depth
 from verify.core.errors import InputError
 from verify.core.params import exact_integer, quoted
@@ -44,24 +45,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true",
                    help="skip the slower checks (weights at depth 1e15, NTK depth search; with --activation: "
                    "the 2-D quadrature)")
-    p.add_argument("--activation", default=None,
-                   help="derive for this model instead: relu, leaky_relu:A, abrelu:A,B, abs, sign, relu^0, relu^1, "
-                   "relu^2, erf, gelu")
-    p.add_argument("--sigma-w2", default=None, help="weight variance of the model (default 1)")
-    p.add_argument("--sigma-b2", default=None, help="bias variance of the model (default 0)")
-    p.add_argument("--architecture", default=None, help="mlp (default) or resnet:ALPHA")
+    # any of these derives for that model instead of the default one's catalogue
+    add_model_arguments(p, parameterization=False, defaults=False)
     p.set_defaults(handler=run, render=render)
-
-
-MODEL_OPTIONS = ("activation", "sigma_w2", "sigma_b2", "architecture")
 
 
 def run_model(args: argparse.Namespace) -> dict[str, Any]:
     """``derive --activation ...``: the derivations for one model (see the module docstring)."""
-    from verify.core.model import Model
-
-    model = Model.parse(activation=args.activation or "relu", sigma_w2=args.sigma_w2 or "1",
-                        sigma_b2=args.sigma_b2 or "0", architecture=args.architecture or "mlp")
+    model = network_from_args(args)
     start = time.perf_counter()
     from verify.derive.model_catalogue import model_catalogue  # sympy: loaded only when derive runs
 
@@ -71,7 +62,7 @@ def run_model(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    if any(getattr(args, name, None) is not None for name in MODEL_OPTIONS):
+    if model_options_given(args):
         return run_model(args)
     order = exact_integer(args.order, "--order")
     if not 1 <= order <= MAX_ORDER:

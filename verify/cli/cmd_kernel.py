@@ -1,4 +1,10 @@
-"""``ntk-verify kernel``: the normalized kernel matrix of a dataset at depth L."""
+"""``ntk-verify kernel``: the normalized kernel matrix of a dataset at depth L.
+
+The network is given by ``--activation``, ``--architecture``, ``--parameterization``, ``--width``,
+``--sigma-w2`` and ``--sigma-b2`` (default: ReLU MLP, NTK parameterization, sigma_w^2 = 1, no bias);
+the JSON states it in full (``model``) and each depth's ``method`` says how it was computed
+(outside the seed family, ReLU MLPs in NTK parameterization, by direct iteration only).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,14 @@ from typing import Any, cast
 
 import numpy as np
 
-from verify.cli.common import add_kernel_and_digits, finish_parser, model_from_args, plan_announcer, progress_from_args
+from verify.cli.common import (
+    add_kernel_and_digits,
+    finish_parser,
+    model_text,
+    network_from_args,
+    plan_announcer,
+    progress_from_args,
+)
 from verify.cli.output import check_output_path, write_new_file
 from verify.core.depths import check_depth, parse_depth_list
 from verify.core.errors import InputError
@@ -48,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="write the result to a new FILE.npz (float64 arrays for large n: KERNEL_mid, "
                    "KERNEL_rad, KERNEL_gap_mid, KERNEL_gap_rad of shape (depths, n, m), depths, meta) or "
                    "FILE.json (the JSON below); an existing file is refused; stdout then gets a summary")
-    finish_parser(p, run, render_table)
+    finish_parser(p, run, render_table, models=True)
 
 
 def requested_depths(args: argparse.Namespace) -> list[int]:
@@ -78,12 +91,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         out = check_output_path(args.out, "new-file")            # before any computing
     depths = requested_depths(args)
     digits = check_digits(args.digits)
+    network = network_from_args(args)
     data = load_dataset(args.data, args.project)
     if len(depths) > 1 and len(depths) * data.n**2 > MAX_SWEEP_ENTRIES:
         raise InputError(f"a sweep of {len(depths)} depths over {data.n} points prints {len(depths) * data.n**2} "
                          f"matrix entries; at most {MAX_SWEEP_ENTRIES} (output size): ask for fewer depths")
     names = ("nngp", "ntk") if args.kernel == BOTH else (args.kernel,)
-    options: dict[str, Any] = {"digits": digits, "route": args.route, "param": model_from_args(args),
+    options: dict[str, Any] = {"digits": digits, "route": args.route, "model": network,
                                "progress": progress_from_args(args), "on_plan": plan_announcer(args),
                                "scheduler": args.scheduler}
     if args.kernel == BOTH:                       # one pass: the NTK recursion carries rho
@@ -141,7 +155,7 @@ def _render_one(p: dict[str, Any]) -> str:
     lines = [
         f"{p['kernel'].upper()} normalized kernel ({p['normalized']}), depth L = {p['depth']}, "
         f"data {p['data']} (n = {p['n']}, n0 = {p['n0']}, projection {p['projection']})",
-        f"model: {p['parameterization']['name']}",
+        f"model: {model_text(p['model'])}",
         f"route: {p['route']}  guarantee: {p['guarantee'].upper()}"
         + (f"  working precision: {p['working_precision_bits']} bits"
            if p["working_precision_bits"] else ""),
@@ -163,4 +177,6 @@ def _render_one(p: dict[str, Any]) -> str:
             lines.append(f"[{i}] " + "  ".join(cells))
     if p["route"] == "float64":
         lines.append("NOTE: float64 values are best effort; they carry no error bound.")
+    if "no depth-independent route" in p["method"]:
+        lines.append(f"NOTE: {p['method']}.")
     return "\n".join(lines)

@@ -14,6 +14,10 @@ JSON (``--format json``): every enclosure is ``{"mid", "rad"}`` as in ``kernel``
 | ``kernel_digits``, ``kernel_working_precision_bits`` | relative digits of the kernel gaps used, and their precision |
 | ``diagnosis`` | the exact invertibility regime of the training set |
 | ``float64`` | best effort: the same through numpy, with relative errors against the enclosures |
+| ``model`` | the network in full (options as ``kernel``: ``--activation``, ``--architecture``, ...) |
+
+Outside the seed family (ReLU MLPs in NTK parameterization) the kernels come from direct iteration and
+the float64 comparison is not computed yet (``float64.status`` says so).
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ from typing import Any
 from verify.cli.common import (
     add_kernel_and_digits,
     finish_parser,
-    model_from_args,
+    kernel_method_json,
+    kernel_method_lines,
+    model_text,
+    network_from_args,
     progress_from_args,
     value_text,
 )
@@ -34,7 +41,8 @@ from verify.core.errors import InputError
 from verify.core.precision import check_digits
 from verify.data.sources import load_dataset
 from verify.linalg.closed_form import TIME_SCALES, flow_time, load_labels, solve
-from verify.linalg.float64_linalg import float64_solution
+from verify.linalg.conditioning import network_json
+from verify.linalg.float64_linalg import GUARANTEE, float64_solution
 
 MAX_TABLE_COLUMNS = 6
 
@@ -55,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="flow with the normalized kernel (default) or the raw one")
     p.add_argument("--f0-train", help="f_0 on the training points (CSV/.npy, n rows of k)")
     p.add_argument("--f0-test", help="f_0 on the test points (CSV/.npy, m rows of k)")
-    finish_parser(p, run, render_table)
+    finish_parser(p, run, render_table, models=True)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -63,20 +71,25 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.lr is not None and args.time is None:
         raise InputError("--lr needs --time")
     flow = flow_time(args.time, args.lr or "1", args.time_scale) if args.time is not None else None
+    network = network_from_args(args)
     train = load_dataset(args.train, args.project)
     test = load_dataset(args.test, args.project)
     labels = load_labels(args.labels, train.n)
     f0_train = load_labels(args.f0_train, train.n, "f0 on the training points") if args.f0_train else None
     f0_test = load_labels(args.f0_test, test.n, "f0 on the test points") if args.f0_test else None
-    param = model_from_args(args)
     start = time.perf_counter()
-    sol = solve(train, labels, test, depth, args.kernel, digits, flow, f0_train, f0_test, param,
-                progress_from_args(args))
+    sol = solve(train, labels, test, depth, args.kernel, digits, flow, f0_train, f0_test,
+                progress=progress_from_args(args), model=network)
     seconds = time.perf_counter() - start
     out = {"command": "solve", "train": train.name, "test": test.name, "labels": args.labels,
-           "n0": train.n0, "projection": train.project, "parameterization": param.describe(),
+           "n0": train.n0, "projection": train.project, **network_json(sol.parameterization, network),
+           **kernel_method_json(network),
            **sol.to_json(), "seconds": round(seconds, 3)}
-    out["float64"] = float64_solution(train, test, labels, f0_train, f0_test, sol, flow, param)
+    if network.is_seed_family:
+        out["float64"] = float64_solution(train, test, labels, f0_train, f0_test, sol, flow, sol.parameterization)
+    else:
+        out["float64"] = {"guarantee": GUARANTEE, "status": "not computed for this model: the float64 comparison "
+                          "covers ReLU MLPs in NTK parameterization"}
     return out
 
 
@@ -85,7 +98,7 @@ def render_table(p: dict[str, Any], args: argparse.Namespace) -> str:
     lines = [
         f"{p['kernel'].upper()} closed-form solution, depth L = {depth_text(int(p['depth']))}: train {p['train']} "
         f"(n = {p['n']}), test {p['test']} (m = {p['m']}), labels k = {p['k']}",
-        f"model: {p['parameterization']['name']}   guarantee: {p['guarantee'].upper()} "
+        f"model: {model_text(p['model'])}   guarantee: {p['guarantee'].upper()} "
         f"({d} digits)",
         f"training set: {p['diagnosis']['regime_meaning']}",
         f"det(kappa) = {value_text(p['det'], d)}   log10|det| = {value_text(p['log10_abs_det'], d)}",
@@ -104,6 +117,7 @@ def render_table(p: dict[str, Any], args: argparse.Namespace) -> str:
     lines.append(f"float64 (best effort): {f64['status']}; relative error of W "
                  f"{_err(f64.get('weights_relative_error'))}, of f_inf "
                  f"{_err(f64.get('predictions_relative_error'))}")
+    lines += kernel_method_lines(p)
     lines.append(f"time: {p['seconds']} s")
     return "\n".join(lines)
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from verify.core.depths import parse_depth_list
 from verify.core.errors import InputError
+from verify.core.model import ACTIVATION_NAMES, PARAMETERIZATIONS, Model
 from verify.core.params import Parameterization, exact_integer
 from verify.data.dataset import Dataset
 from verify.data.pairs import pair_index
@@ -17,14 +18,74 @@ if TYPE_CHECKING:
     from verify.kernel.routes import SweepPlan
 
 
-def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    """--sigma-w2 / --sigma-b2 (decimal strings, parsed exactly)."""
-    p.add_argument("--sigma-w2", default="1", help="weight variance sigma_w^2 (default 1)")
-    p.add_argument("--sigma-b2", default="0", help="bias variance sigma_b^2 (default 0: no bias)")
+# the options of a network (verify.core.model.Model) and their defaults; the one copy every command uses
+MODEL_OPTIONS = {"activation": "relu", "sigma_w2": "1", "sigma_b2": "0", "architecture": "mlp",
+                 "parameterization": "ntk", "width": "1"}
+
+
+def add_model_arguments(p: argparse.ArgumentParser, full: bool = True, parameterization: bool = True,
+                        defaults: bool = True) -> None:
+    """The network's options, read exactly by :meth:`~verify.core.model.Model.parse` (bad values: one line, exit 2).
+
+    Always --sigma-w2 / --sigma-b2; with ``full`` also --activation, --architecture and (with
+    ``parameterization``) --parameterization, --width. Without ``defaults`` every option defaults
+    to None, so a command can tell whether one was given (:func:`model_options_given`);
+    :func:`network_from_args` fills in the defaults.
+    """
+    def default(name: str) -> str | None:
+        return MODEL_OPTIONS[name] if defaults else None
+
+    p.add_argument("--sigma-w2", default=default("sigma_w2"), help="weight variance sigma_w^2 (default 1)")
+    p.add_argument("--sigma-b2", default=default("sigma_b2"), help="bias variance sigma_b^2 (default 0: no bias)")
+    if not full:
+        return
+    p.add_argument("--activation", default=default("activation"), metavar="NAME[:PARAMS]",
+                   help="phi: " + ", ".join(ACTIVATION_NAMES) + " (default relu)")
+    p.add_argument("--architecture", default=default("architecture"), metavar="mlp|resnet:ALPHA",
+                   help="mlp (default) or resnet:ALPHA (residual blocks with branch scale ALPHA)")
+    if parameterization:
+        p.add_argument("--parameterization", default=default("parameterization"), choices=PARAMETERIZATIONS,
+                       help="ntk (default) or standard (neural-tangents' conventions)")
+        p.add_argument("--width", default=default("width"),
+                       help="hidden width N: weighs the NTK in the standard parameterization (default 1)")
+
+
+def model_options_given(args: argparse.Namespace) -> bool:
+    """Whether any network option was given (for parsers made with ``defaults=False``)."""
+    return any(getattr(args, name, None) is not None for name in MODEL_OPTIONS)
+
+
+def network_from_args(args: argparse.Namespace) -> Model:
+    """The full network of the command line's options (defaults where an option is absent)."""
+    def value(name: str) -> str:
+        given = getattr(args, name, None)
+        return MODEL_OPTIONS[name] if given is None else given
+
+    return Model.parse(activation=value("activation"), sigma_w2=value("sigma_w2"), sigma_b2=value("sigma_b2"),
+                       parameterization=value("parameterization"), width=value("width"),
+                       architecture=value("architecture"))
+
+
+def model_text(model: dict) -> str:
+    """A table's model line: the name of a ``Model.describe()`` dict, with the width where it is used."""
+    return model["name"] + (f", width {model['width']}" if model.get("width_used") else "")
+
+
+def kernel_method_json(model: Model) -> dict[str, str]:
+    """``{"kernel_method": ...}`` for payloads of models outside the seed family (direct iteration only), else {}."""
+    from verify.kernel.model_route import DIRECT_METHOD
+
+    return {} if model.is_seed_family else {"kernel_method": DIRECT_METHOD}
+
+
+def kernel_method_lines(payload: dict) -> list[str]:
+    """The table's note on how the kernels were computed, where the payload has one."""
+    return [f"NOTE: kernels by {payload['kernel_method']}."] if payload.get("kernel_method") else []
 
 
 def model_from_args(args: argparse.Namespace) -> Parameterization:
-    return Parameterization(sigma_w2=args.sigma_w2, sigma_b2=args.sigma_b2)
+    """The seed family's :class:`Parameterization` of the options (InputError for any other network)."""
+    return network_from_args(args).seed_parameterization()
 
 
 def add_progress_argument(p: argparse.ArgumentParser) -> None:
@@ -73,8 +134,10 @@ def announce_dataset(args: argparse.Namespace, data: Dataset, depths: Sequence[i
     cols = data if columns is None else columns
     _, unique = pair_index(data, cols, symmetric)
     digits = args.digits if isinstance(getattr(args, "digits", None), int) else 30
-    plan = sweep_plan(data, cols, symmetric, sorted(set(depths)), route, digits,
-                      model_from_args(args).is_default, len(unique))
+    network = network_from_args(args)
+    default_model = network.is_seed_family and network.seed_parameterization().is_default
+    plan = sweep_plan(data, cols, symmetric, sorted(set(depths)), route, digits, default_model, len(unique),
+                      model_route=not network.is_seed_family)
     announce_plan(plan, args, command)
 
 
@@ -93,14 +156,17 @@ def add_kernel_and_digits(p: argparse.ArgumentParser, both: bool = False) -> Non
                    help="correct decimal digits requested (default 30)")
 
 
-def finish_parser(p: argparse.ArgumentParser, run, render, project: bool = True) -> None:
-    """The options every data command ends with: projection, output format, model, progress."""
+def finish_parser(p: argparse.ArgumentParser, run, render, project: bool = True, models: bool = False) -> None:
+    """The options every data command ends with: projection, output format, network, progress.
+
+    ``models``: every network option (:func:`add_model_arguments`); otherwise --sigma-w2 / --sigma-b2 only.
+    """
     from verify.data.dataset import PROJECTIONS
 
     if project:
         p.add_argument("--project", default="normalize", choices=PROJECTIONS)
     p.add_argument("--format", default="table", choices=("table", "json"))
-    add_model_arguments(p)
+    add_model_arguments(p, full=models)
     add_progress_argument(p)
     p.set_defaults(handler=run, render=render)
 

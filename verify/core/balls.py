@@ -33,10 +33,31 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import mpmath
-from flint import arb, fmpq
+from flint import arb, arf, ctx, fmpq
 from mpmath.libmp import from_man_exp
 
 from verify.core.errors import PrecisionTooLow
+
+LOG10_2 = math.log10(2)
+
+
+def _log2_abs(man: int, exp: int) -> float:
+    """log2 |man 2^exp| in float64 (man != 0; any exponent, no Fraction; absolute error ~ |exp| 2^-52)."""
+    return math.log2(abs(man)) + exp
+
+
+def _log2_ratio(a_man: int, a_exp: int, b_man: int, b_exp: int) -> float:
+    """log2(|a_man| 2^a_exp / (b_man 2^b_exp)), the exponents subtracted exactly (as integers) first."""
+    return math.log2(abs(a_man)) - math.log2(b_man) + (a_exp - b_exp)
+
+
+def _exceeds(a_man: int, a_exp: int, b_man: int, b_exp: int) -> bool:
+    """Whether a_man 2^a_exp > b_man 2^b_exp exactly (a_man, b_man > 0), shifting by the bit lengths first."""
+    top_a, top_b = a_man.bit_length() + a_exp, b_man.bit_length() + b_exp
+    if top_a != top_b:
+        return top_a > top_b
+    shift = a_exp - b_exp          # |shift| < both bit lengths here
+    return (a_man << shift) > b_man if shift >= 0 else a_man > (b_man << -shift)
 
 
 def _dyadic(man: int, exp: int) -> Fraction:
@@ -137,22 +158,31 @@ class Ball:
         return Ball(one_minus_mid.numerator, -(den.bit_length() - 1), self.rad_man, self.rad_exp)
 
     def correct_digits(self) -> float:
-        """Decimal digits certified: -log10(rad / max(1, |mid|)) (inf for exact balls)."""
+        """Decimal digits certified: -log10(rad / max(1, |mid|)) (inf for exact balls).
+
+        From the binary exponents, never through Fractions: a kernel diagonal of relu^2 at
+        depth 40 is about 2^-(2^40), and its Fraction would not fit in memory.
+
+        >>> [round(Ball(3, e, 1, e - 40).correct_digits(), 6) for e in (-2, 2**50)]   # 3/4 +- 2^-42, 3 2^(2^50) +- ...
+        [12.64326, 12.518321]
+        """
         if self.rad_man == 0:
             return math.inf
-        scale = max(Fraction(1), abs(self.mid_fraction))
-        ratio = self.rad_fraction / scale
-        return -(math.log10(ratio.numerator) - math.log10(ratio.denominator))
+        if self.man and _log2_abs(self.man, self.exp) > 0:           # |mid| > 1: relative to |mid|
+            return _log2_ratio(self.man, self.exp, self.rad_man, self.rad_exp) * LOG10_2
+        return -_log2_abs(self.rad_man, self.rad_exp) * LOG10_2
 
     def relative_digits(self) -> float:
-        """Decimal digits of relative accuracy: -log10(rad / |mid|) (0 if the ball contains 0)."""
+        """Decimal digits of relative accuracy: -log10(rad / |mid|) (0 if the ball contains 0).
+
+        >>> round(Ball(3, -2, 1, -40).relative_digits(), 6), Ball(1, -2**60, 1, -2**60).relative_digits()
+        (11.916261, 0.0)
+        """
         if self.rad_man == 0:
             return math.inf
-        mid = abs(self.mid_fraction)
-        if mid <= self.rad_fraction:
+        if self.man == 0 or not _exceeds(abs(self.man), self.exp, self.rad_man, self.rad_exp):
             return 0.0
-        ratio = self.rad_fraction / mid
-        return -(math.log10(ratio.numerator) - math.log10(ratio.denominator))
+        return _log2_ratio(self.man, self.exp, self.rad_man, self.rad_exp) * LOG10_2
 
     def to_json(self, digits: int) -> dict[str, str]:
         """``{"mid", "rad"}`` decimal strings; the rad covers the midpoint's decimal rounding.
@@ -162,7 +192,16 @@ class Ball:
 
         >>> Ball(1, -2, 1, -60).to_json(5)
         {'mid': '0.25000000', 'rad': '8.68e-19'}
+
+        Beyond ``HUGE_EXPONENT`` bits of binary exponent (|x| outside about 10^+-20000, e.g. the
+        diagonal of a relu^2 network at depth 30, ~2^-(2^29)) the exact integers would have
+        that many bits: Arb's decimal enclosure is used instead (:func:`_huge_json`).
+
+        >>> Ball(3, -2**40, 1, -2**40 - 80).to_json(5)          # mpmath: 3.7233629474155630482e-330985980542
+        {'mid': '3.723362947415e-330985980542', 'rad': '2.00e-330985980554'}
         """
+        if max(abs(self.exp), abs(self.rad_exp)) > HUGE_EXPONENT:
+            return _huge_json(self, digits)
         with mpmath.workdps(digits + 10):
             text = mpmath.nstr(self.mid_mpf(), digits + 3, min_fixed=-5, max_fixed=digits + 5,
                                strip_zeros=False)
@@ -175,6 +214,30 @@ class Ball:
         rad_num = (self.rad_man << (self.rad_exp + s2)) * scale10
         total = rad_num + abs(text_num - mid_num)
         return {"mid": text, "rad": _decimal_upper_int(total, scale10 << s2)}
+
+
+HUGE_EXPONENT = 1 << 16
+
+
+def _huge_json(ball: Ball, digits: int) -> dict[str, str]:
+    """:meth:`Ball.to_json` for astronomically large or small balls, from Arb's decimal enclosure.
+
+    ``arb.mid_rad_10exp(n)`` returns integers (m, r, e) with the ball inside [m - r, m + r] 10^e
+    (Arb's arb_get_fmpz_mid_rad_10exp), so the text m 10^e with radius >= r 10^e encloses it.
+    """
+    bits = int((digits + 10) * 3.33) + max(abs(ball.exp), abs(ball.rad_exp)).bit_length() + 64
+    with ctx.workprec(bits):
+        x = arb(arf((ball.man, ball.exp)), arf((ball.rad_man, ball.rad_exp)))
+        m, r, e = x.mid_rad_10exp(digits + 3)
+    m_int, r_int, e_int = int(m), int(r), int(e)
+    if m_int == 0:
+        mid = "0"
+    else:
+        text = str(abs(m_int))
+        mid = f"{'-' if m_int < 0 else ''}{text[0]}.{text[1:]}e{e_int + len(text) - 1}"
+    rad = _decimal_upper_int(max(r_int, 1), 1)           # r 10^e rounded up (at least one unit of m)
+    mant, _, exp10 = rad.partition("e")
+    return {"mid": mid, "rad": f"{mant}e{int(exp10) + e_int}"}
 
 
 def _exact_mpf(man: int, exp: int) -> mpmath.mpf:

@@ -11,6 +11,13 @@ Three routes behind one interface:
 * ``mpmath``: plain arbitrary precision, best effort (no error bound).
 * ``float64``: numpy double precision, best effort, to show where it breaks.
 
+Every entry point takes the network either as ``param`` (a seed-family
+:class:`~verify.core.params.Parameterization`) or as ``model`` (any
+:class:`~verify.core.model.Model`: activation, architecture, parameterization, width).
+Seed-family models (ReLU MLPs in NTK parameterization) run the seed engine above; every
+other model runs direct iteration of :mod:`verify.kernel.model_recursion`
+(:mod:`verify.kernel.model_route`) on the same routes but ``certified-asymptotic``.
+
 Every off-diagonal entry depends on its pair only through the first-layer cosine,
 so equal correlations are computed once and distinct pairs run on all cores.
 
@@ -35,6 +42,7 @@ import numpy as np
 from verify.core.balls import Ball
 from verify.core.depths import check_depth, depth_text
 from verify.core.errors import InputError
+from verify.core.model import Model
 from verify.core.parallel import pool_size, run_tasks
 from verify.core.params import DEFAULT, Parameterization
 from verify.core.params import KERNELS as KERNELS  # re-exported: part of this entry point's interface
@@ -43,6 +51,8 @@ from verify.data.dataset import Dataset
 from verify.data.pairs import PairCorrelation, pair_index
 from verify.kernel.asymptotic.route import asymptotic_pair_sweep, prepare_series
 from verify.kernel.layer_schedule import LayerSchedule, raw_diagonals
+from verify.kernel.model_recursion import float64_model_sweep
+from verify.kernel.model_route import DIRECT_METHOD, certified_model_pair, model_diagonals, mpmath_model_pair
 from verify.kernel.recursion_certified import certified_pair_sweep
 from verify.kernel.recursion_plain import float64_sweep, mpmath_pair_sweep
 
@@ -75,6 +85,9 @@ SECONDS_PER_MPMATH_LAYER = 4e-5
 SECONDS_PER_FLOAT64_LAYER = 5e-8
 SERIES_SETUP_SECONDS = 0.3              # coefficients once per process, bounds once per machine (disk cache)
 SECONDS_PER_ENTRY = 7e-5                # one entry of one depth's matrix: assembly and JSON
+# models outside the seed family (verify.kernel.model_route), one pair, both kernels, 30 digits, certified:
+# 0.2-0.6 ms a layer (sign 0.2, abs 0.3, erf 0.4, gelu 0.6; diagonal and precision loop included)
+SECONDS_PER_MODEL_LAYER = 4e-4
 
 
 def check_choice(value: str, choices: Sequence[str], what: str) -> str:
@@ -110,10 +123,20 @@ class KernelResult:
     # certified routes: (index, values, gaps) with entries[i][j] = values[index[i, j]] (index -1 on the
     # diagonal of a Gram matrix: exactly 1 and 0), so :meth:`arrays` works once per distinct pair
     distinct: tuple[np.ndarray, list[Any], list[Any]] | None = field(default=None, repr=False)
+    # the network (None: the seed-family model of ``parameterization``); outside the seed family
+    # ``parameterization`` holds only its variances
+    model: Model | None = None
+    # the certified enclosure of ``raw_factor`` where one was computed (models outside the seed family)
+    raw_factor_ball: Ball | None = field(default=None, repr=False)
 
     @property
     def guarantee(self) -> str:
         return GUARANTEES[self.route]
+
+    @property
+    def full_model(self) -> Model:
+        """The network of this result as a :class:`~verify.core.model.Model` (also for ``param=`` results)."""
+        return self.model or seed_model(self.parameterization)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -172,6 +195,7 @@ class KernelResult:
     def metadata(self) -> dict[str, Any]:
         """Everything of :meth:`to_json` but the matrices (what the result is, and how it was made)."""
         rows, cols = self.shape
+        model = self.full_model
         return {
             "kernel": self.kernel,
             "normalized": "ThetaBar" if self.kernel == "ntk" else "SigmaBar (= rho)",
@@ -180,21 +204,55 @@ class KernelResult:
             "route": self.route,
             "method": self.method,
             "guarantee": self.guarantee,
-            "parameterization": self.parameterization.describe(),
+            "parameterization": self.parameterization.describe() if model.is_seed_family else model.describe(),
+            "model": model.describe(),
             "working_precision_bits": self.working_precision_bits,
             "n": rows,
             "m": cols,
             "n0": self.n0,
             "projection": self.projection,
             "data": self.data_name,
-            "raw_factor": {
-                "value": mpmath.nstr(self.raw_factor, max(self.digits, 17)),
-                "meaning": "raw kernel = raw_factor * normalized kernel"
-                + (" (Theta^(L)(x,x))" if self.kernel == "ntk" else " (Sigma^(L)(x,x))"),
-                "guarantee": "exact up to the final rounding"
-                if self.parameterization.is_default else "best effort (mpmath)",
-            },
+            "raw_factor": self._raw_factor_json(model),
         }
+
+    def _raw_factor_json(self, model: Model) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "value": mpmath.nstr(self.raw_factor, max(self.digits, 17)),
+            "meaning": "raw kernel = raw_factor * normalized kernel"
+            + (" (Theta^(L)(x,x))" if self.kernel == "ntk" else " (Sigma^(L)(x,x))"),
+        }
+        if self.raw_factor_ball is not None:
+            out["guarantee"] = "certified enclosure (value: its midpoint, rounded)"
+            out["enclosure"] = self.raw_factor_ball.to_json(self.digits)
+        elif model.is_seed_family and self.parameterization.is_default:
+            out["guarantee"] = "exact up to the final rounding"
+        else:
+            out["guarantee"] = "best effort (mpmath)" if self.route != "float64" or model.is_seed_family \
+                else "best effort (float64)"
+        return out
+
+
+def seed_model(param: Parameterization) -> Model:
+    """The :class:`~verify.core.model.Model` of a seed-family :class:`Parameterization` (ReLU MLP, NTK)."""
+    return Model(sigma_w2=param.sigma_w2, sigma_b2=param.sigma_b2)
+
+
+def resolve_model(param: Parameterization | None, model: Model | None) -> Model:
+    """The network of a call given as ``param=`` or ``model=`` (InputError if both, with a non-default param).
+
+    >>> resolve_model(None, None).name
+    'ntk-mlp-relu(sigma_w^2=1, sigma_b^2=0)'
+    >>> resolve_model(Parameterization("2", "0"), Model())
+    Traceback (most recent call last):
+    verify.core.errors.InputError: give the network either as param= or as model=, not both
+    """
+    if model is None:
+        return seed_model(param or DEFAULT)
+    if not isinstance(model, Model):
+        raise InputError(f"model= takes a verify.core.model.Model (Model.parse(...)), got {type(model).__name__}")
+    if param is not None and param != DEFAULT:
+        raise InputError("give the network either as param= or as model=, not both")
+    return model
 
 
 def float_enclosure(ball: Ball) -> tuple[float, float]:
@@ -406,9 +464,15 @@ def _task_cost(route: str, depths: Sequence[int]) -> int:
     return min(max(depths), DIRECT_THRESHOLD)
 
 
-def _rough_seconds_per_pair(route: str, depths: Sequence[int], digits: int, default_model: bool) -> float:
-    """Rough seconds one distinct pair costs on one core (the measured constants above)."""
+def _rough_seconds_per_pair(route: str, depths: Sequence[int], digits: int, default_model: bool,
+                            model_route: bool = False) -> float:
+    """Rough seconds one distinct pair costs on one core (the measured constants above).
+
+    ``model_route``: a model outside the seed family (direct iteration of its recursion).
+    """
     top = max(depths)
+    if model_route and route != "float64":
+        return SECONDS_PER_PAIR + top * SECONDS_PER_MODEL_LAYER * max(1.0, digits / 30)
     if route == "float64":
         return top * SECONDS_PER_FLOAT64_LAYER
     if route == "mpmath":
@@ -427,12 +491,13 @@ def _rough_seconds_per_pair(route: str, depths: Sequence[int], digits: int, defa
 
 
 def sweep_plan(rows: Dataset, cols: Dataset, symmetric: bool, depths: Sequence[int], route: str,
-               digits: int, default_model: bool, distinct: int | None = None) -> SweepPlan:
-    """The plan of a sweep: pair counts and a rough time (``distinct`` defaults to every pair)."""
+               digits: int, default_model: bool, distinct: int | None = None, model_route: bool = False) -> SweepPlan:
+    """The plan of a sweep: pair counts and a rough time (``distinct`` defaults to every pair;
+    ``model_route``: a model outside the seed family)."""
     pairs = rows.n * (rows.n - 1) // 2 if symmetric else rows.n * cols.n
     distinct = pairs if distinct is None else distinct
     workers = pool_size(distinct, _task_cost(route, depths))
-    compute = distinct * _rough_seconds_per_pair(route, depths, digits, default_model) / workers
+    compute = distinct * _rough_seconds_per_pair(route, depths, digits, default_model, model_route) / workers
     output = rows.n * cols.n * len(depths) * SECONDS_PER_ENTRY
     return SweepPlan(rows.n, cols.n, symmetric, pairs, distinct, tuple(depths), route, digits, workers,
                      _series_setup_seconds(route, depths, digits, default_model) + compute + output)
@@ -462,6 +527,8 @@ def kernel_sweep(
     relative_gap: bool = False,
     on_plan: Callable[[SweepPlan], None] | None = None,
     scheduler: Any = None,
+    *,
+    model: Model | None = None,
 ) -> list[KernelResult]:
     """Normalized kernel matrices at every depth in ``depths``, in one pass per pair.
 
@@ -474,11 +541,14 @@ def kernel_sweep(
     ``scheduler`` (a ``dask.distributed`` address such as ``"tcp://host:8786"``, or a
     ``Client``) runs the batches of pairs on that cluster instead of local processes
     (extra ``cluster``); the result is identical, entry by entry.
+    ``model`` (a :class:`~verify.core.model.Model`) states the network instead of ``param``
+    (not both): seed-family models run exactly as their ``param``; the others run direct
+    iteration of :mod:`verify.kernel.model_recursion` (``certified-asymptotic`` is refused).
     For both kernels from one pass see :func:`kernels_sweep`.
     """
     kernel = check_choice(kernel, KERNELS, "kernel")
     return _sweep(data, depths, kernel, digits, route, project, param, progress, columns, relative_gap,
-                  on_plan, scheduler)[kernel]
+                  on_plan, scheduler, model)[kernel]
 
 
 def kernels_sweep(
@@ -493,6 +563,8 @@ def kernels_sweep(
     relative_gap: bool = False,
     on_plan: Callable[[SweepPlan], None] | None = None,
     scheduler: Any = None,
+    *,
+    model: Model | None = None,
 ) -> dict[str, list[KernelResult]]:
     """NNGP and NTK matrices at every depth from one pass: ``{"nngp": [...], "ntk": [...]}``.
 
@@ -505,9 +577,22 @@ def kernels_sweep(
     '0.67754756776651260821973'
     >>> both["ntk"][0].entries[0][1].to_json(20)["mid"]     # (rho^(2) + 0.6 kappa0(0.6)) / 2
     '0.55022361329299633960463'
+
+    Any :class:`~verify.core.model.Model`. For erf (sigma_w^2 = 1, no bias), V(q, q, s) =
+    (2/pi) asin(2 s / (1 + 2 q)); points of cosine c in dimension n0 = 2 have q_1 = 1/2,
+    Sigma^(2) = ((2/pi) asin(c/2), q_2 = 1/3) and Sigma^(3)(x,x') = (2/pi) asin(6 Sigma^(2) / 5), so
+    rho^(3) = asin((12 / (5 pi)) asin(c/2)) / asin(2/5); at c = 0.6 that is 0.57087076991919166622688
+    (mpmath, 40 digits). Every entry is a certified enclosure:
+
+    >>> from verify.core.model import Model
+    >>> erf = kernels_sweep([["1", "0"], ["0.6", "0.8"]], [3], model=Model.parse(activation="erf"), digits=20)
+    >>> erf["nngp"][0].entries[0][1].to_json(20)["mid"]
+    '0.57087076991919166622688'
+    >>> erf["nngp"][0].metadata()["model"]["activation"], erf["nngp"][0].method
+    ('erf', 'direct iteration (no depth-independent route for this model yet)')
     """
     return _sweep(data, depths, BOTH, digits, route, project, param, progress, columns, relative_gap, on_plan,
-                  scheduler)
+                  scheduler, model)
 
 
 def _sweep(
@@ -523,6 +608,7 @@ def _sweep(
     relative_gap: bool = False,
     on_plan: Callable[[SweepPlan], None] | None = None,
     scheduler: Any = None,
+    model: Model | None = None,
 ) -> dict[str, list[KernelResult]]:
     """The sweep behind :func:`kernel_sweep` and :func:`kernels_sweep`: results by kernel name."""
     kernel = check_choice(kernel, (*KERNELS, BOTH), "kernel")
@@ -532,20 +618,28 @@ def _sweep(
     depths = sorted({check_depth(d) for d in depths})
     if not depths:
         raise InputError("no depths given")
-    param = param or DEFAULT
+    network = resolve_model(param, model)
     rows = data if isinstance(data, Dataset) else Dataset.from_rows(data, project)
     cols = rows if columns is None else (
         columns if isinstance(columns, Dataset) else Dataset.from_rows(columns, project, "columns"))
     if cols.n0 != rows.n0:
         raise InputError(f"dimension mismatch: {rows.n0} vs {cols.n0} coordinates")
     symmetric = columns is None
+    if not network.is_seed_family:
+        return _model_sweep(rows, cols, symmetric, depths, names, digits, route, network, relative_gap,
+                            progress, on_plan, scheduler)
+    param = network.seed_parameterization()
     schedule = LayerSchedule(param.sigma_w2, param.sigma_b2, rows.n0)
-    _check_route_limits(route, max(depths), schedule)
+    _check_route_limits(route, max(depths), schedule.is_default)
     if route == "float64":
         if on_plan is not None:
             on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, schedule.is_default))
-        return {name: _float64_results(rows, cols, symmetric, depths, name, digits, param, schedule)
-                for name in names}
+
+        def seed_float64(name: str) -> Callable[[np.ndarray], list[np.ndarray]]:
+            return lambda flat: float64_sweep(flat, depths, name, schedule)
+
+        return _with_model({name: _float64_results(rows, cols, symmetric, depths, name, digits, param,
+                                                   seed_float64(name)) for name in names}, network)
 
     index, unique = pair_index(rows, cols, symmetric)
     if on_plan is not None:
@@ -576,6 +670,13 @@ def _sweep(
             if certified:
                 res.distinct = (index, values, gaps)
             results[name].append(res)
+    return _with_model(results, network)
+
+
+def _with_model(results: dict[str, list[KernelResult]], model: Model) -> dict[str, list[KernelResult]]:
+    """The results with their network stated (the seed engine computes from the variances alone)."""
+    for res in (r for rs in results.values() for r in rs):
+        res.model = model
     return results
 
 
@@ -585,17 +686,73 @@ def _uses_series(route: str, depths: Sequence[int], default_model: bool) -> bool
                                                and max(depths) > DIRECT_THRESHOLD)
 
 
-def _check_route_limits(route: str, top: int, schedule: LayerSchedule) -> None:
-    """Refuse depths a route cannot reach (before any computing)."""
+def _check_route_limits(route: str, top: int, default_model: bool) -> None:
+    """Refuse depths a route cannot reach (before any computing); ``default_model``: ReLU, sigma_w^2 = 1, no bias."""
     if route in ("mpmath", "float64") and top > PLAIN_MAX_DEPTH:
         raise InputError(f"depth {depth_text(top)} is beyond the {route} route's limit of {PLAIN_MAX_DEPTH} "
                          "(it iterates layer by layer); use the certified route")
-    direct_only = route == "certified-direct" or (route in CERTIFIED_ROUTES and not schedule.is_default)
+    direct_only = route == "certified-direct" or (route in CERTIFIED_ROUTES and not default_model)
     if direct_only and top > DIRECT_MAX_DEPTH:
         raise InputError(f"depth {depth_text(top)} is beyond direct iteration ({DIRECT_MAX_DEPTH}); the "
                          "asymptotic route covers any depth for the default model (sigma_w^2 = 1, sigma_b^2 = 0)")
-    if route == "certified-asymptotic" and not schedule.is_default:
+    if route == "certified-asymptotic" and not default_model:
         raise InputError("the asymptotic route is derived for the default model (sigma_w^2 = 1, sigma_b^2 = 0) only")
+
+
+def _model_sweep(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int], names: tuple[str, ...],
+                 digits: int, route: str, model: Model, relative_gap: bool, progress: bool | None,
+                 on_plan: Callable[[SweepPlan], None] | None, scheduler: Any) -> dict[str, list[KernelResult]]:
+    """A model outside the seed family: direct iteration per distinct pair (:mod:`verify.kernel.model_route`)."""
+    if route == "certified-asymptotic":
+        raise InputError(f"{model.name}: no depth-independent (asymptotic) route for this model; "
+                         "use the route certified or certified-direct (direct iteration)")
+    _check_route_limits(route, max(depths), default_model=False)
+    param = Parameterization(model.sigma_w2, model.sigma_b2)     # the variances only: ``model`` is the network
+    if route == "float64":
+        if on_plan is not None:
+            on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, False, model_route=True))
+        diagonal = float64_model_sweep(model, np.ones(1), depths, rows.n0)
+
+        def model_float64(name: str) -> Callable[[np.ndarray], list[np.ndarray]]:
+            return lambda flat: [getattr(r, name) for r in float64_model_sweep(model, flat, depths, rows.n0).results]
+
+        out = {name: _float64_results(rows, cols, symmetric, depths, name, digits, param, model_float64(name))
+               for name in names}
+        for name in names:
+            for res in out[name]:
+                res.model = model
+                res.raw_factor = mpmath.mpf(float(getattr(diagonal.at(res.depth), f"{name}_diag")))
+        return out
+
+    index, unique = pair_index(rows, cols, symmetric)
+    if on_plan is not None:
+        on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, False, len(unique), model_route=True))
+    certified = route in CERTIFIED_ROUTES
+    bits = mpmath_bits(digits, max(depths))
+    if certified:
+        tasks: list[tuple[Any, ...]] = [(p, depths, names, digits, model, rows.n0, relative_gap) for p in unique]
+        outs = run_tasks(certified_model_pair, tasks, progress=progress, cost=max(depths), scheduler=scheduler)
+    else:
+        tasks = [(p, depths, names, bits, model, rows.n0) for p in unique]
+        outs = run_tasks(mpmath_model_pair, tasks, progress=progress, cost=4 * max(depths), scheduler=scheduler)
+    diagonals = model_diagonals(model, depths, rows.n0, "certified" if certified else "mpmath", digits, bits)
+    bits_used = max((o[1] for o in outs), default=bits_for_digits(digits))
+    method = DIRECT_METHOD if certified else "mpmath iteration"
+    results: dict[str, list[KernelResult]] = {name: [] for name in names}
+    for k, d in enumerate(depths):
+        for pos, name in enumerate(names):
+            values = [o[0][k][pos][0] for o in outs]
+            gaps = [o[0][k][pos][1] for o in outs]
+            entries, gap_rows = _assemble(index, values, gaps, symmetric, certified)
+            diag = diagonals[(d, name)]
+            factor = diag.mid_mpf() if isinstance(diag, Ball) else diag
+            res = KernelResult(name, d, digits, route, param, bits_used, entries, gap_rows, factor, rows.n0,
+                               rows.project, rows.name, method if unique else "exact (no off-diagonal pair)",
+                               model=model, raw_factor_ball=diag if isinstance(diag, Ball) else None)
+            if certified:
+                res.distinct = (index, values, gaps)
+            results[name].append(res)
+    return results
 
 
 def _unique_values(per_pair: list[Any], route: str, bits: int) -> tuple[list[Any], list[Any]]:
@@ -629,8 +786,11 @@ FLOAT64_CHUNK = 1 << 16     # cosines one float64 sweep takes at once: its tempo
 
 
 def _float64_results(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int], kernel: str,
-                     digits: int, param: Parameterization, schedule: LayerSchedule) -> list[KernelResult]:
+                     digits: int, param: Parameterization,
+                     sweep: Callable[[np.ndarray], list[np.ndarray]]) -> list[KernelResult]:
     """Best effort: the whole sweep in numpy doubles, in chunks of about FLOAT64_CHUNK cosines.
+
+    ``sweep(cosines)`` gives the kernel at every depth for a flat array of first-layer cosines.
 
     Memory: the cosines and one n x m matrix (and its gaps) a depth; the chunks' temporaries
     are a few MB whatever n is (no index arrays of the upper triangle).
@@ -644,7 +804,7 @@ def _float64_results(rows: Dataset, cols: Dataset, symmetric: bool, depths: list
         group.append(i)
         size += m - (i + 1 if symmetric else 0)
         if size >= FLOAT64_CHUNK or i == n - 1:
-            _float64_chunk(cos, group, symmetric, mats, depths, kernel, schedule)
+            _float64_chunk(cos, group, symmetric, mats, sweep)
             group, size = [], 0
     results = []
     for d, mat in zip(depths, mats, strict=True):
@@ -655,14 +815,14 @@ def _float64_results(rows: Dataset, cols: Dataset, symmetric: bool, depths: list
     return results
 
 
-def _float64_chunk(cos: np.ndarray, rows: list[int], symmetric: bool, mats: list[np.ndarray], depths: list[int],
-                   kernel: str, schedule: LayerSchedule) -> None:
+def _float64_chunk(cos: np.ndarray, rows: list[int], symmetric: bool, mats: list[np.ndarray],
+                   sweep: Callable[[np.ndarray], list[np.ndarray]]) -> None:
     """The float64 sweep of the cells of ``rows`` (right of the diagonal when ``symmetric``), into ``mats``."""
     starts = [i + 1 if symmetric else 0 for i in rows]
     flat = np.concatenate([cos[i, start:] for i, start in zip(rows, starts, strict=True)])
     if not flat.size:
         return
-    for mat, values in zip(mats, float64_sweep(flat, depths, kernel, schedule), strict=True):
+    for mat, values in zip(mats, sweep(flat), strict=True):
         pos = 0
         for i, start in zip(rows, starts, strict=True):
             row = values[pos:pos + mat.shape[1] - start]
@@ -685,13 +845,14 @@ def kernel_matrix(
     columns: Dataset | Sequence[Sequence[object]] | np.ndarray | None = None,
     relative_gap: bool = False,
     scheduler: Any = None,
+    model: Model | None = None,
 ) -> KernelResult:
     """The normalized kernel matrix at one depth; certified enclosures on the certified routes.
 
     Arguments as :func:`kernel_sweep`.
     """
     return kernel_sweep(data, [depth], kernel, digits, route, project=project, param=param, progress=progress,
-                        columns=columns, relative_gap=relative_gap, scheduler=scheduler)[0]
+                        columns=columns, relative_gap=relative_gap, scheduler=scheduler, model=model)[0]
 
 
 def _float_cosines(rows: Dataset, cols: Dataset) -> np.ndarray:

@@ -41,7 +41,8 @@ from flint import arb, arb_mat, ctx
 
 from verify.core.balls import Ball, arb_of_fraction
 from verify.core.depths import check_depth, depth_text
-from verify.core.errors import InputError
+from verify.core.errors import InputError, SingularKernelError
+from verify.core.model import Model
 from verify.core.params import DEFAULT, Parameterization, parse_exact
 from verify.core.precision import check_digits
 from verify.data.dataset import Dataset
@@ -52,15 +53,19 @@ from verify.linalg.conditioning import (
     KERNEL_GUARD_DIGITS,
     KernelSource,
     arb_from_gaps,
+    certified_invertible,
     certify,
     correct_digits,
     log10_abs,
-    log10_raw_factor,
+    log10_raw_scale,
     lost_digits,
     min_gap,
+    network_json,
+    raw_available,
+    regime_meaning,
     relative_digits,
 )
-from verify.linalg.singularity import Diagnosis, require_invertible
+from verify.linalg.singularity import Diagnosis
 
 Matrix = list[list[Fraction]]
 Gaps = list[list[Ball]]
@@ -96,11 +101,12 @@ class FlowTime:
     lr: Fraction
     scale: str = "normalized"
 
-    def tau(self, kernel: str, depth: int, n0: int, param: Parameterization) -> Fraction:
-        """eta * t * (1 for the normalized kernel, or the exact raw factor)."""
+    def tau(self, kernel: str, depth: int, n0: int, param: Parameterization, model: Model | None = None) -> Fraction:
+        """eta * t * (1 for the normalized kernel, or the exact raw factor); ``model``: the full network if not
+        the seed family of ``param``."""
         if self.scale == "normalized":
             return self.lr * self.t
-        if not param.is_default:
+        if not param.is_default or (model is not None and not model.is_seed_family):
             raise InputError("the raw time scale needs the default model (sigma_w^2 = 1, no bias)")
         if depth > RAW_TIME_MAX_DEPTH:     # the exact factor 2^-(L-1) has ~0.3 L digits
             raise InputError(f"the raw time scale goes up to depth {RAW_TIME_MAX_DEPTH} (its factor "
@@ -281,16 +287,22 @@ class SolveResult:
     seconds_kernels: float | None = None
     seconds_algebra: float | None = None
     parameterization: Parameterization = DEFAULT
+    model: Model | None = None         # None: the seed-family model of ``parameterization``
 
     @property
     def guarantee(self) -> str:
         return GUARANTEE
 
+    @property
+    def full_model(self) -> Model:
+        """The network of this result (also for ``param=`` results)."""
+        return self.model or Model(sigma_w2=self.parameterization.sigma_w2, sigma_b2=self.parameterization.sigma_b2)
+
     def metadata(self) -> dict[str, Any]:
         """What the result is and how it was made: :meth:`to_json` without the enclosures, plus the model."""
         return {
             "kernel": self.kernel, "depth": self.depth, "digits": self.digits, "guarantee": GUARANTEE,
-            "parameterization": self.parameterization.describe(),
+            **network_json(self.parameterization, self.model),
             "n": len(self.weights[0]), "m": len(self.weights), "k": len(self.predictions[0]),
             "finite_time": self._time_json(),
             **self._run_json(),
@@ -303,7 +315,8 @@ class SolveResult:
             "working_precision_bits": self.working_precision_bits,
             "kernel_digits": self.kernel_digits,
             "kernel_working_precision_bits": self.kernel_working_precision_bits,
-            "diagnosis": self.diagnosis.to_json(),
+            "diagnosis": {**self.diagnosis.to_json(),
+                          "regime_meaning": regime_meaning(self.diagnosis.regime, self.full_model)},
             "seconds_kernels": self.seconds_kernels,
             "seconds_algebra": self.seconds_algebra,
         }
@@ -386,18 +399,25 @@ def solve_sweep(train: Dataset, labels: Sequence[Sequence[object]], test: Datase
                 depths: Sequence[int], kernel: str = "ntk", digits: int = 30,
                 time: FlowTime | None = None, f0_train: Sequence[Sequence[object]] | None = None,
                 f0_test: Sequence[Sequence[object]] | None = None,
-                param: Parameterization | None = None, progress: bool | None = None) -> list[SolveResult]:
+                param: Parameterization | None = None, progress: bool | None = None, *,
+                model: Model | None = None) -> list[SolveResult]:
     """Certified enclosures of the closed-form solution at every depth (kernels in one sweep).
 
+    The network is ``param`` or ``model`` (any :class:`~verify.core.model.Model`; not both).
     Raises :class:`~verify.core.errors.SingularKernelError` (with the reason) if kappa is
     singular at one of the depths.
     """
     digits = check_digits(digits)
     depths = sorted({check_depth(d) for d in depths})
-    param = param or DEFAULT
     problem = exact_problem(train, labels, test, time, f0_train, f0_test)
-    diagnoses = {d: require_invertible(train, d, param) for d in depths}
-    source = KernelSource(train, kernel, param, columns=test, progress=progress)
+    source = KernelSource(train, kernel, param, columns=test, progress=progress, model=model)
+    if time is not None:
+        for d in depths:                     # a raw time scale the model cannot give: refused before computing
+            time.tau(source.kernel, d, train.n0, source.param, source.model)
+    diagnoses = {d: source.diagnose(d) for d in depths}
+    for diagnosis in diagnoses.values():
+        if diagnosis.singular:
+            raise SingularKernelError(diagnosis.message)
     clock = time_module.perf_counter()
     source.prefetch(depths, digits + KERNEL_GUARD_DIGITS)
     kernel_seconds = round(time_module.perf_counter() - clock, 3)
@@ -428,18 +448,20 @@ def _solve_at(source: KernelSource, problem: Problem, depth: int, digits: int, d
         assert cross is not None  # the source has columns=test: it gives K(test, train)
         return gram.gaps, cross.gaps
 
-    tau = time.tau(source.kernel, depth, train.n0, param) if time else None
+    tau = time.tau(source.kernel, depth, train.n0, param, source.model) if time else None
     v, bits, kd = solve_blocks(kernels_at, problem, digits, tau, f"closed-form solution at depth {depth_text(depth)}")
     raw = None
-    if param.is_default:
+    gram = source.get(depth, kd)[0]
+    if raw_available(gram):
         with ctx.workprec(bits):
-            raw = Ball.from_arb(v["log10"] + train.n * log10_raw_factor(source.kernel, depth, train.n0, prec=bits))
+            raw = Ball.from_arb(v["log10"] + train.n * log10_raw_scale(gram, prec=bits))
+    diagnosis = certified_invertible(diagnosis, "certified: the enclosure of det(kappa) excludes 0")
     return SolveResult(
         source.kernel, depth, digits, BallMatrix.from_arb(v["weights"]), BallMatrix.from_arb(v["predictions"]),
         Ball.from_arb(v["det"]), Ball.from_arb(v["log10"]), raw, _digits_lost(v.get("cond1")),
         bits, kd, diagnosis, time,
         BallMatrix.from_arb(v["ft_test"]) if time else None, BallMatrix.from_arb(v["ft_train"]) if time else None,
-        source.kernel_bits, kernel_seconds, round(time_module.perf_counter() - clock, 3), param)
+        source.kernel_bits, kernel_seconds, round(time_module.perf_counter() - clock, 3), param, source.model)
 
 
 def _f0(values: Sequence[Sequence[object]] | None, n: int, k: int, what: str) -> Matrix | None:
@@ -455,7 +477,8 @@ def solve(train: Dataset, labels: Sequence[Sequence[object]], test: Dataset, dep
           kernel: str = "ntk", digits: int = 30, time: FlowTime | None = None,
           f0_train: Sequence[Sequence[object]] | None = None,
           f0_test: Sequence[Sequence[object]] | None = None,
-          param: Parameterization | None = None, progress: bool | None = None) -> SolveResult:
-    """Certified enclosures of W, f_inf(Z) (and f_t with ``time``) at one depth."""
+          param: Parameterization | None = None, progress: bool | None = None, *,
+          model: Model | None = None) -> SolveResult:
+    """Certified enclosures of W, f_inf(Z) (and f_t with ``time``) at one depth (network: ``param`` or ``model``)."""
     return solve_sweep(train, labels, test, [depth], kernel, digits, time, f0_train, f0_test,
-                       param, progress)[0]
+                       param, progress, model=model)[0]

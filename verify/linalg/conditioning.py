@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Generic, TypeVar
 
@@ -34,12 +34,13 @@ from flint import acb_mat, arb, arb_mat, ctx
 from verify.core.balls import Ball, decimal_lower, decimal_upper
 from verify.core.depths import check_depth, depth_text
 from verify.core.errors import PrecisionNotReached
+from verify.core.model import Model
 from verify.core.params import DEFAULT, Parameterization
 from verify.core.precision import MAX_DIGITS, bits_for_digits, check_digits, run_to_digits
 from verify.data.dataset import Dataset
-from verify.kernel.routes import KERNELS, KernelResult, check_choice, kernel_sweep
+from verify.kernel.routes import KERNELS, KernelResult, check_choice, kernel_sweep, resolve_model
 from verify.linalg.ball_matrix import BallVector
-from verify.linalg.singularity import Diagnosis, diagnose
+from verify.linalg.singularity import Diagnosis, Regime, diagnose, regime_of
 
 K = TypeVar("K")
 T = TypeVar("T")
@@ -172,12 +173,18 @@ def certify(
 
 
 class KernelSource:
-    """Certified kernels K(X, X) (and K(Z, X) with ``columns``) at several depths, cached by digits."""
+    """Certified kernels K(X, X) (and K(Z, X) with ``columns``) at several depths, cached by digits.
+
+    The network is ``param`` (seed family) or ``model`` (any :class:`~verify.core.model.Model`,
+    not both); ``model`` is always set, ``param`` holds its variances (the whole network only
+    for the seed family).
+    """
 
     def __init__(self, data: Dataset, kernel: str, param: Parameterization | None = None,
-                 columns: Dataset | None = None, progress: bool | None = None) -> None:
+                 columns: Dataset | None = None, progress: bool | None = None, *, model: Model | None = None) -> None:
         self.data, self.kernel, self.columns = data, check_choice(kernel, KERNELS, "kernel"), columns
-        self.param, self.progress = param or DEFAULT, progress
+        self.model = resolve_model(param, model)
+        self.param, self.progress = Parameterization(self.model.sigma_w2, self.model.sigma_b2), progress
         self._cache: dict[tuple[int, int], tuple[KernelResult, KernelResult | None]] = {}
         self.kernel_bits = 0
 
@@ -186,11 +193,11 @@ class KernelSource:
         todo = sorted({d for d in depths if (d, kd) not in self._cache})
         if not todo:
             return
-        gram = kernel_sweep(self.data, todo, self.kernel, kd, param=self.param,
+        gram = kernel_sweep(self.data, todo, self.kernel, kd, model=self.model,
                             progress=self.progress, relative_gap=True)
         cross: Sequence[KernelResult | None] = [None] * len(todo)
         if self.columns is not None:
-            cross = kernel_sweep(self.columns, todo, self.kernel, kd, param=self.param,
+            cross = kernel_sweep(self.columns, todo, self.kernel, kd, model=self.model,
                                  progress=self.progress, columns=self.data, relative_gap=True)
         for d, g, c in zip(todo, gram, cross, strict=True):
             self._cache[(d, kd)] = (g, c)
@@ -204,6 +211,103 @@ class KernelSource:
             return self._cache[(depth, min(have))]
         self.prefetch([depth], kd)
         return self._cache[(depth, kd)]
+
+    def diagnose(self, depth: int) -> Diagnosis:
+        """The exact diagnosis of kappa at ``depth`` for this source's network (:func:`diagnose_model`)."""
+        return diagnose_model(self.data, depth, self.model)
+
+
+def activation_parity(model: Model) -> str | None:
+    """``"odd"``, ``"even"`` or None: the parity of phi, read from its exact name and parameters.
+
+    >>> [activation_parity(Model.parse(activation=a)) for a in ("erf", "abs", "abrelu:2,-2", "gelu")]
+    ['odd', 'even', 'even', None]
+    """
+    act = model.activation
+    # abrelu:A,B is A x (x < 0), B x (x > 0); leaky_relu:A is abrelu:A,1
+    slopes = act.params if act.name == "abrelu" else (act.params[0], Fraction(1)) if act.name == "leaky_relu" else None
+    if act.name in ("erf", "sign") or (slopes is not None and slopes[0] == slopes[1]):
+        return "odd"
+    if act.name == "abs" or (slopes is not None and slopes[0] == -slopes[1]):
+        return "even"
+    return None
+
+
+def diagnose_model(data: Dataset, depth: int, model: Model) -> Diagnosis:
+    """Exact verdict on kappa at ``depth`` for any :class:`~verify.core.model.Model`.
+
+    The seed family: :func:`~verify.linalg.singularity.diagnose` (its theorem). Other models decide
+    from the data only what is proved for them, and leave the rest to the certified eigenvalues
+    (status ``undecided``):
+
+    * coinciding points give equal rows: singular at every depth;
+    * depth 1: both normalized kernels are a + b x.x' with a = 0 without a bias and a, b > 0 with
+      one, whatever the activation, architecture and parameterization (the first layer is the same
+      Dense layer), so the seed family's depth-1 verdict applies;
+    * an antipodal pair (x, -x) without a bias (sigma_b^2 = 0), phi odd (any architecture) or phi
+      even (MLP, depth >= 2): row(-x) = -row(x), resp. row(-x) = row(x), so kappa is singular.
+
+    Proof of the last item. For odd phi, V(q, q, -s) = E[phi(u) phi(-v)] = -V(q, q, s) and phi' is
+    even, so Vdot(q, q, -s) = Vdot(q, q, s). The layer maps (:mod:`verify.kernel.model_recursion`)
+    Sigma' = a Sigma + w V(Sigma) + b and Theta' = a Theta + w Vdot(Sigma) Theta + n_V V(Sigma) + n_1
+    have b = n_1 = 0 without a bias (n_1 = [bias] in the standard parameterization), and the first
+    layer gives Sigma_1, Theta_1 proportional to x.z; by induction Sigma_L(-x, z) = -Sigma_L(x, z)
+    and Theta_L(-x, z) = -Theta_L(x, z) for every z, and -x has the same diagonal as x, so the rows of
+    x and -x of the normalized kernel add to 0. For even phi, V is even and Vdot odd in s; with
+    a = 0 (MLP) Sigma_2 = w V(Sigma_1) is even and Theta_2 = w Vdot(Sigma_1) Theta_1 + n_V V(Sigma_1)
+    is (odd x odd) + even = even, and the maps keep both even from there on, so the rows are equal
+    from depth 2 on. QED.
+
+    >>> from verify.data.dataset import Dataset
+    >>> d = Dataset.from_rows([["1", "0"], ["-1", "0"], ["0", "1"]])
+    >>> diagnose_model(d, 3, Model.parse(activation="erf")).status
+    'singular'
+    >>> diagnose_model(d, 3, Model.parse(activation="erf", sigma_b2="0.1")).status
+    'undecided'
+    >>> diagnose_model(d, 1, Model.parse(activation="gelu")).status
+    'singular'
+    """
+    variances = Parameterization(model.sigma_w2, model.sigma_b2)
+    if model.is_seed_family or depth == 1:
+        return diagnose(data, depth, variances)
+    reg = regime_of(data, variances)
+    if reg.duplicates:
+        return diagnose(data, depth, variances)
+    parity = activation_parity(model) if model.sigma_b2 == 0 and reg.antipodal else None
+    if parity == "odd" or (parity == "even" and model.architecture.kind == "mlp"):
+        i, j = reg.antipodal[0]
+        same = parity == "even"
+        more = f" ({len(reg.antipodal)} antipodal pairs)" if len(reg.antipodal) > 1 else ""
+        return Diagnosis(depth, "singular",
+                         f"kappa is singular at depth {depth_text(depth)}: training points {i + 1} and {j + 1} are "
+                         f"antipodal{more} and phi is {parity} without a bias, so their rows are "
+                         f"{'equal' if same else 'opposite'} for {model.name}", reg,
+                         ((i, Fraction(1), Fraction(1)), (j, Fraction(-1 if same else 1), Fraction(1))))
+    return Diagnosis(depth, "undecided", f"kappa at depth {depth_text(depth)} for {model.name}: invertibility is "
+                     "not decided from the data for this model; the certified eigenvalues decide it", reg)
+
+
+def regime_meaning(regime: Regime, model: Model) -> str:
+    """The data's invertibility regime in words, for ``model`` (:meth:`Regime.describe` in the seed family).
+
+    >>> from verify.data.dataset import Dataset
+    >>> reg = regime_of(Dataset.from_rows([["1", "0"], ["0", "1"]]))
+    >>> regime_meaning(reg, Model.parse(activation="gelu"))[:60]
+    'distinct points (data regime R1): for ntk-mlp-gelu(sigma_w^2'
+    """
+    if model.is_seed_family or regime.duplicates:
+        return regime.describe()
+    return (f"distinct points (data regime {regime.name}): for {model.name} invertibility at depth >= 2 is not "
+            "decided from the data (the regimes R1-R3 are proved for ReLU MLPs in NTK parameterization); "
+            "the certified computation decides it")
+
+
+def certified_invertible(diag: Diagnosis, how: str) -> Diagnosis:
+    """An ``undecided`` diagnosis turned ``invertible`` once a certified computation proved it (``how``)."""
+    if diag.status != "undecided":
+        return diag
+    return replace(diag, status="invertible",
+                   message=f"kappa is invertible at depth {depth_text(diag.depth)} ({how})")
 
 
 # ---------------------------------------------------------------- the conditioning quantities
@@ -231,6 +335,7 @@ class ConditionResult:
     working_precision_bits: int | None = None
     kernel_digits: int | None = None
     parameterization: Parameterization = DEFAULT
+    model: Model | None = None         # None: the seed-family model of ``parameterization``
 
     def __post_init__(self) -> None:
         if self.eigenvalues is not None:
@@ -262,7 +367,7 @@ class ConditionResult:
         """What the result is and how it was made (no enclosures), with the model."""
         return {"kernel": self.kernel, "depth": self.depth, "digits": self.digits, "n": self.n,
                 "singular": self.singular, "diagnosis": self.diagnosis.message, "guarantee": self.guarantee,
-                "parameterization": self.parameterization.describe(), "log10_cond2": self.log10_cond2,
+                **network_json(self.parameterization, self.model), "log10_cond2": self.log10_cond2,
                 "working_precision_bits": self.working_precision_bits, "kernel_digits": self.kernel_digits}
 
     def to_json(self) -> dict[str, Any]:
@@ -292,6 +397,17 @@ class ConditionResult:
             "working_precision_bits": self.working_precision_bits,
             "kernel_digits": self.kernel_digits,
         }
+
+
+def network_json(param: Parameterization, model: Model | None) -> dict[str, Any]:
+    """``{"parameterization", "model"}`` of a result's metadata: the full model in both outside the seed family.
+
+    >>> network_json(DEFAULT, None)["model"]["activation"]
+    'relu'
+    """
+    full = model or Model(sigma_w2=param.sigma_w2, sigma_b2=param.sigma_b2)
+    return {"parameterization": param.describe() if full.is_seed_family else full.describe(),
+            "model": full.describe()}
 
 
 def _bounds(b: Ball, sig: int = 6) -> list[str]:
@@ -501,6 +617,20 @@ def log10_raw_factor(kernel: str, depth: int, n0: int, *, prec: int) -> arb:
         return value / arb(10).log()
 
 
+def raw_available(gram: KernelResult) -> bool:
+    """Whether log10 of the raw kernel's scale is certified: the default model (exact formula) or a
+    certified diagonal from the sweep (models outside the seed family); not for other seed variances."""
+    model = gram.full_model
+    return (model.is_seed_family and gram.parameterization.is_default) or gram.raw_factor_ball is not None
+
+
+def log10_raw_scale(gram: KernelResult, *, prec: int) -> arb:
+    """Certified log10 of the raw diagonal Theta^(L)(x,x) or Sigma^(L)(x,x) of ``gram`` (see :func:`raw_available`)."""
+    if gram.raw_factor_ball is not None:
+        return log10_abs(gram.raw_factor_ball.to_arb(), prec=prec)
+    return log10_raw_factor(gram.kernel, gram.depth, gram.n0, prec=prec)
+
+
 def _conditioning_values(gram: KernelResult, bits: int, midpoints: bool, raw: bool) -> dict | None:
     """det, log10|det|, the ascending eigenvalues and cond_2 = lambda_max / lambda_min (None: not certified).
 
@@ -518,8 +648,7 @@ def _conditioning_values(gram: KernelResult, bits: int, midpoints: bool, raw: bo
         log10 = log10_abs(det, prec=bits)
         out = {"det": det, "log10": log10, "eig": ev, "cond": ev[-1] / ev[0]}
         if raw:
-            out["log10_raw"] = log10 + gram.shape[0] * log10_raw_factor(gram.kernel, gram.depth, gram.n0,
-                                                                        prec=bits)
+            out["log10_raw"] = log10 + gram.shape[0] * log10_raw_scale(gram, prec=bits)
         return out
 
 
@@ -533,27 +662,29 @@ def _conditioning_digits(v: dict | None) -> float:
 
 def conditioning_sweep(data: Dataset, depths: Sequence[int], kernel: str = "ntk", digits: int = 30,
                        param: Parameterization | None = None, progress: bool | None = None,
-                       source: KernelSource | None = None) -> list[ConditionResult]:
+                       source: KernelSource | None = None, *, model: Model | None = None) -> list[ConditionResult]:
     """Certified enclosures of det, log10|det|, spectrum and cond_2 of kappa at each depth.
 
     The kernels of all depths come from one sweep; ``digits`` is the number of
     relative digits of every reported quantity (``correct_digits`` for log10|det|).
+    The network is ``param`` or ``model`` (any :class:`~verify.core.model.Model`; not both).
+    ``log10_abs_det_raw`` (the raw kernel's log10|det|) is given for the default model and
+    for models outside the seed family (their certified diagonal), not for other seed variances.
     """
     digits = check_digits(digits)
     depths = sorted({check_depth(d) for d in depths})
-    source = source or KernelSource(data, kernel, param, progress=progress)
-    source.prefetch([d for d in depths if not diagnose(data, d, source.param).singular],
-                    digits + KERNEL_GUARD_DIGITS)
+    source = source or KernelSource(data, kernel, param, progress=progress, model=model)
+    source.prefetch([d for d in depths if not source.diagnose(d).singular], digits + KERNEL_GUARD_DIGITS)
     return [_condition_at(source, depth, digits) for depth in depths]
 
 
 def _condition_at(source: KernelSource, depth: int, digits: int) -> ConditionResult:
     """The certified conditioning at one depth (exact det = 0 where the data make kappa singular)."""
-    diag = diagnose(source.data, depth, source.param)
+    diag = source.diagnose(depth)
     if diag.singular:
         return ConditionResult(source.kernel, depth, digits, source.data.n, diag, Ball.exact(0),
-                               parameterization=source.param)
-    raw = source.param.is_default
+                               parameterization=source.param, model=source.model)
+    raw = raw_available(source.get(depth, digits + KERNEL_GUARD_DIGITS)[0])
 
     def gram_at(kd: int) -> KernelResult:
         return source.get(depth, kd)[0]
@@ -565,14 +696,16 @@ def _condition_at(source: KernelSource, depth: int, digits: int) -> ConditionRes
                   f"conditioning of kappa at depth {depth_text(depth)}")
     v = res.value
     assert v is not None  # certify returns a value with >= digits >= 1 digits; None has 0
+    diag = certified_invertible(diag, "certified: lambda_min > 0")
     return ConditionResult(
         source.kernel, depth, digits, source.data.n, diag, Ball.from_arb(v["det"]),
         Ball.from_arb(v["log10"]), Ball.from_arb(v["log10_raw"]) if raw else None,
         BallVector.of(Ball.from_arb(e) for e in v["eig"]), Ball.from_arb(v["cond"]),
-        res.working_precision_bits, res.kernel_digits, source.param)
+        res.working_precision_bits, res.kernel_digits, source.param, source.model)
 
 
 def conditioning(data: Dataset, depth: int, kernel: str = "ntk", digits: int = 30,
-                 param: Parameterization | None = None, progress: bool | None = None) -> ConditionResult:
+                 param: Parameterization | None = None, progress: bool | None = None, *,
+                 model: Model | None = None) -> ConditionResult:
     """Certified enclosures of det, log10|det|, spectrum and cond_2 of kappa at one depth."""
-    return conditioning_sweep(data, [depth], kernel, digits, param, progress)[0]
+    return conditioning_sweep(data, [depth], kernel, digits, param, progress, model=model)[0]
