@@ -78,3 +78,18 @@ def test_cli_kernel_both(capsys: pytest.CaptureFixture[str]) -> None:
     assert payload["kernel"] == "both"
     assert payload["nngp"]["kernel"] == "nngp" and payload["ntk"]["kernel"] == "ntk"
     assert payload["nngp"]["matrix"][0][1]["mid"] != payload["ntk"]["matrix"][0][1]["mid"]
+
+
+@pytest.mark.parametrize("model", [None, "erf"])
+def test_float64_one_pass_agrees_with_the_certified_kernels(model: str | None) -> None:
+    """The float64 route's both-kernel pass (one recursion) against certified balls (best effort: 1e-12)."""
+    from verify import Model
+
+    net = Model.parse(activation=model, sigma_w2="1.5") if model else None
+    depths = [1, 5, 20]
+    fast = kernels_sweep(POINTS, depths, route="float64", model=net)
+    exact = kernels_sweep(POINTS, depths, digits=20, model=net)
+    for name in ("nngp", "ntk"):
+        for f, c in zip(fast[name], exact[name], strict=True):
+            assert f.kernel == c.kernel == name and f.depth == c.depth
+            assert abs(f.mid_array() - c.mid_array()).max() < 1e-12

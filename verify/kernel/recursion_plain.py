@@ -67,29 +67,38 @@ def float64_sweep(
     depths: Sequence[int],
     kernel: str,
     schedule: LayerSchedule,
-) -> list[np.ndarray]:
+) -> dict[str, list[np.ndarray]]:
     """Best effort in float64: kernel values for a vector of first-layer correlations.
 
-    Returns one array per depth (same shape as ``rho1``): rho^(L) for ``nngp``,
-    ThetaBar^(L) for ``ntk``.
+    ``kernel`` is ``nngp``, ``ntk`` or ``both``; returns ``{name: arrays}`` with one array per
+    depth (same shape as ``rho1``): rho^(L) for ``nngp``, ThetaBar^(L) for ``ntk``. The NTK
+    recursion carries rho^(l), so ``both`` costs one pass.
+
+    >>> from fractions import Fraction
+    >>> out = float64_sweep(np.array([0.0]), [2], "both", LayerSchedule(Fraction(1), Fraction(0), 2))
+    >>> round(float(out["nngp"][0][0]), 12), round(float(out["ntk"][0][0]), 12)    # 1/pi and (1/pi + 0)/2
+    (0.318309886184, 0.159154943092)
     """
     targets = sorted(set(depths))
+    names = ("nngp", "ntk") if kernel == "both" else (kernel,)
+    want_ntk = "ntk" in names
     rho = 1.0 - float(schedule.first_layer_scale) * (1.0 - np.asarray(rho1, dtype=np.float64))
     theta = rho.copy()
     coeffs = schedule.iterate(float)
-    out = {}
+    out: dict[str, list[np.ndarray]] = {name: [] for name in names}
     layer, idx = 1, 0
     with np.errstate(all="ignore"):
         while True:
             if layer == targets[idx]:
-                out[layer] = (theta if kernel == "ntk" else rho).copy()
+                for name in names:
+                    out[name].append((theta if name == "ntk" else rho).copy())
                 idx += 1
                 if idx == len(targets):
                     break
             lam, nu = next(coeffs)
             k0 = kappa0_float64(rho)
             rho = 1.0 - lam * (1.0 - h_float64(rho))
-            if kernel == "ntk":
+            if want_ntk:
                 theta = nu * rho + (1.0 - nu) * theta * k0
             layer += 1
-    return [out[d] for d in targets]
+    return out

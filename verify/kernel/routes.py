@@ -635,11 +635,11 @@ def _sweep(
         if on_plan is not None:
             on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, schedule.is_default))
 
-        def seed_float64(name: str) -> Callable[[np.ndarray], list[np.ndarray]]:
-            return lambda flat: float64_sweep(flat, depths, name, schedule)
+        def seed_float64(flat: np.ndarray) -> dict[str, list[np.ndarray]]:
+            return float64_sweep(flat, depths, kernel, schedule)
 
-        return _with_model({name: _float64_results(rows, cols, symmetric, depths, name, digits, param,
-                                                   seed_float64(name)) for name in names}, network)
+        return _with_model(_float64_results(rows, cols, symmetric, depths, names, digits, param, seed_float64),
+                           network)
 
     index, unique = pair_index(rows, cols, symmetric)
     if on_plan is not None:
@@ -713,11 +713,11 @@ def _model_sweep(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int
             on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, False, model_route=True))
         diagonal = float64_model_sweep(model, np.ones(1), depths, rows.n0)
 
-        def model_float64(name: str) -> Callable[[np.ndarray], list[np.ndarray]]:
-            return lambda flat: [getattr(r, name) for r in float64_model_sweep(model, flat, depths, rows.n0).results]
+        def model_float64(flat: np.ndarray) -> dict[str, list[np.ndarray]]:
+            sweep = float64_model_sweep(model, flat, depths, rows.n0).results      # both kernels, one pass
+            return {name: [getattr(r, name) for r in sweep] for name in names}
 
-        out = {name: _float64_results(rows, cols, symmetric, depths, name, digits, param, model_float64(name))
-               for name in names}
+        out = _float64_results(rows, cols, symmetric, depths, names, digits, param, model_float64)
         for name in names:
             for res in out[name]:
                 res.model = model
@@ -785,19 +785,20 @@ def _assemble(index: np.ndarray, values: list[Any], gaps: list[Any], symmetric: 
 FLOAT64_CHUNK = 1 << 16     # cosines one float64 sweep takes at once: its temporaries stay small (and in cache)
 
 
-def _float64_results(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int], kernel: str,
+def _float64_results(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int], names: tuple[str, ...],
                      digits: int, param: Parameterization,
-                     sweep: Callable[[np.ndarray], list[np.ndarray]]) -> list[KernelResult]:
+                     sweep: Callable[[np.ndarray], dict[str, list[np.ndarray]]]) -> dict[str, list[KernelResult]]:
     """Best effort: the whole sweep in numpy doubles, in chunks of about FLOAT64_CHUNK cosines.
 
-    ``sweep(cosines)`` gives the kernel at every depth for a flat array of first-layer cosines.
+    ``sweep(cosines)`` gives ``{name: [kernel at each depth]}`` for a flat array of first-layer
+    cosines: every kernel in ``names`` from one pass.
 
-    Memory: the cosines and one n x m matrix (and its gaps) a depth; the chunks' temporaries
-    are a few MB whatever n is (no index arrays of the upper triangle).
+    Memory: the cosines and one n x m matrix (and its gaps) a depth and kernel; the chunks'
+    temporaries are a few MB whatever n is (no index arrays of the upper triangle).
     """
     cos = _float_cosines(rows, cols)
     n, m = cos.shape
-    mats = [np.ones((n, m)) if symmetric else np.empty((n, m)) for _ in depths]
+    mats = {name: [np.ones((n, m)) if symmetric else np.empty((n, m)) for _ in depths] for name in names}
     group: list[int] = []
     size = 0
     for i in range(n):
@@ -806,30 +807,33 @@ def _float64_results(rows: Dataset, cols: Dataset, symmetric: bool, depths: list
         if size >= FLOAT64_CHUNK or i == n - 1:
             _float64_chunk(cos, group, symmetric, mats, sweep)
             group, size = [], 0
-    results = []
-    for d, mat in zip(depths, mats, strict=True):
-        res = _result(kernel, d, digits, route="float64", param=param, bits=None, entries=mat,
-                      gaps=1.0 - mat, data=rows)      # arrays: no Python object per entry
-        res.method = "float64 iteration"
-        results.append(res)
+    results: dict[str, list[KernelResult]] = {name: [] for name in names}
+    for name in names:
+        for d, mat in zip(depths, mats[name], strict=True):
+            res = _result(name, d, digits, route="float64", param=param, bits=None, entries=mat,
+                          gaps=1.0 - mat, data=rows)      # arrays: no Python object per entry
+            res.method = "float64 iteration"
+            results[name].append(res)
     return results
 
 
-def _float64_chunk(cos: np.ndarray, rows: list[int], symmetric: bool, mats: list[np.ndarray],
-                   sweep: Callable[[np.ndarray], list[np.ndarray]]) -> None:
+def _float64_chunk(cos: np.ndarray, rows: list[int], symmetric: bool, mats: dict[str, list[np.ndarray]],
+                   sweep: Callable[[np.ndarray], dict[str, list[np.ndarray]]]) -> None:
     """The float64 sweep of the cells of ``rows`` (right of the diagonal when ``symmetric``), into ``mats``."""
     starts = [i + 1 if symmetric else 0 for i in rows]
     flat = np.concatenate([cos[i, start:] for i, start in zip(rows, starts, strict=True)])
     if not flat.size:
         return
-    for mat, values in zip(mats, sweep(flat), strict=True):
-        pos = 0
-        for i, start in zip(rows, starts, strict=True):
-            row = values[pos:pos + mat.shape[1] - start]
-            mat[i, start:] = row
-            if symmetric:
-                mat[start:, i] = row
-            pos += row.size
+    swept = sweep(flat)
+    for name, name_mats in mats.items():
+        for mat, values in zip(name_mats, swept[name], strict=True):
+            pos = 0
+            for i, start in zip(rows, starts, strict=True):
+                row = values[pos:pos + mat.shape[1] - start]
+                mat[i, start:] = row
+                if symmetric:
+                    mat[start:, i] = row
+                pos += row.size
 
 
 def kernel_matrix(
