@@ -431,7 +431,7 @@ def _weights_items() -> list[dict[str, Any]]:
             g_train = [[_ntk_ball(gaps[p][idx]).to_arb() if p is not None else zero for p in row]
                        for row in train_pairs]
             g_test = [_ntk_ball(gaps[p][idx]).to_arb() for p in test_pairs]
-            w = [_mp(x) for x in weights_from_gaps(g_train, g_test)]
+            w = [_mp(x) for x in weights_from_gaps(g_train, g_test, prec=BITS * 2)]
             law = first_order_weights(kernel, tau_train, tau_test, WEIGHT_DEPTH)
             limit = sp.N(limit_expr(kernel).subs(N_SYM, n), DPS)
             agree = min(_digits(a, b) for a, b in zip(w, law, strict=True))

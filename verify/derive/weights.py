@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import mpmath
 import sympy as sp
-from flint import arb, arb_mat
+from flint import arb, arb_mat, ctx
 
 from verify.derive.asymptotics import N_SYM, inverse_of_equicorrelation
 
@@ -55,13 +55,26 @@ def first_order_weights(kernel: str, tau_train: Sequence[Sequence[object]],
     return [1 / mpmath.mpf(n) + 2 * (c[i] - v[i] / n + common) / L for i in range(n)]
 
 
-def weights_from_gaps(gap_train: Sequence[Sequence[arb]], gap_test: Sequence[arb]) -> list[arb]:
-    """Certified enclosure of kappa_x kappa^-1 for kappa = J - E, kappa_x = u - eps.
+def weights_from_gaps(gap_train: Sequence[Sequence[arb]], gap_test: Sequence[arb], *, prec: int) -> list[arb]:
+    """Certified enclosure of kappa_x kappa^-1 for kappa = J - E, kappa_x = u - eps, at ``prec`` bits.
 
     Uses the exact rearrangement ``W = ((q - 1)/(1 - p)) E^-1 u + E^-1 eps`` (E symmetric,
-    zero diagonal), which never forms the nearly singular ``J - E``. Run inside the
-    caller's ``ctx.workprec``.
+    zero diagonal), which never forms the nearly singular ``J - E``.
+
+    kappa = [[1, 1 - d], [1 - d, 1]] and kappa_x = (1 - d)(1, 1) give W = (1 - d)/(2 - d) (1, 1);
+    at d = 2^-70 (det(kappa) ~ 2^-69) that is 1/2 - 2^-72 + ...:
+
+    >>> d = arb(2) ** -70
+    >>> w = weights_from_gaps([[arb(0), d], [d, arb(0)]], [d, d], prec=200)
+    >>> with ctx.workprec(200):
+    ...     print([((x - arb(0.5)) * arb(2) ** 72).str(10) for x in w])
+    ['[-1.000000000 +/- 1e-14]', '[-1.000000000 +/- 1e-14]']
     """
+    with ctx.workprec(prec):
+        return _weights_from_gaps(gap_train, gap_test)
+
+
+def _weights_from_gaps(gap_train: Sequence[Sequence[arb]], gap_test: Sequence[arb]) -> list[arb]:
     n = len(gap_test)
     e_mat = arb_mat(n, n, [gap_train[i][j] for i in range(n) for j in range(n)])
     rhs = arb_mat(n, 2, [x for i in range(n) for x in (arb(1), gap_test[i])])
