@@ -17,6 +17,7 @@ MODULES = [
     "lazy_training", "feature_learning",   # Chizat, Oyallon and Bach (2019): lazy vs feature learning
     "residual_ntk",                        # Huang et al. (2020): residual kernels do not degenerate (open question 1)
     "trainability",                        # Xiao, Pennington and Schoenholz (2020): cond_2 along depth by phase
+    "other_kernels",                       # open question 3: the summary's criteria against every model
 ]
 
 
