@@ -135,11 +135,7 @@ def compute(model: Model, data: Dataset, train: Dataset, test: Dataset) -> Model
 # ---- cells ------------------------------------------------------------------------------------------
 
 def fixed_points_cell(laws: ModelLaws) -> str:
-    a = laws.analysis
-    if not a.c_fixed_points:
-        return "none on (-1, 1]: q_l -> 0 and the maps tend to the identity"
-    return "; ".join(f"{p.at.text(8)}{'' if p.at.expr is not None else ' (v)'} ({p.stability.split(' (')[0]})"
-                     for p in a.c_fixed_points)
+    return laws.analysis.fixed_points_text(8, none="none on (-1, 1]: q_l -> 0 and the maps tend to the identity")
 
 
 def phase_cell(laws: ModelLaws) -> str:

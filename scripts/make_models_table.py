@@ -61,13 +61,6 @@ def _q_text(a: PhaseAnalysis) -> str:
     return "; ".join([text, *a.notes[:1]]) if a.notes and "q_l -> oo" in a.notes[0] else text
 
 
-def _c_text(a: PhaseAnalysis) -> str:
-    if not a.c_fixed_points:
-        return "-"
-    return "; ".join(f"{p.at.text(10)}{'' if p.at.expr is not None else ' (v)'} ({p.stability.split(' (')[0]})"
-                     for p in a.c_fixed_points)
-
-
 def _rate(a: PhaseAnalysis) -> str:
     conv = a.convergence
     if conv.kind == "geometric" and conv.rate is not None:
@@ -95,7 +88,7 @@ def phase_rows(models: list[Model]) -> list[str]:
             chi += " (" + a.phase_note.split(":")[0].replace("no finite q*", "slope of h at 1") + ")"
         label = model.activation.spec + ("" if model.architecture.kind == "mlp" else f" {model.architecture.spec}")
         rows.append(f"| `{label}` | {model.sigma_w2} | {model.sigma_b2} | {_cell(_q_text(a))} | {_cell(chi)} "
-                    f"| {a.phase} | {_cell(_c_text(a))} | {_cell(_rate(a))} "
+                    f"| {a.phase} | {_cell(a.fixed_points_text(10))} | {_cell(_rate(a))} "
                     f"| {'passed' if not bad else 'FAILED: ' + ', '.join(bad)} |")
         print(f"{label} {model.sigma_w2} {model.sigma_b2}: {a.phase} ({time.perf_counter() - start:.1f} s)",
               file=sys.stderr, flush=True)

@@ -158,6 +158,13 @@ class PhaseAnalysis:
     # chi_1 = offset + factor E[phi'(u)^2] (/ E[phi(u)^2] when ``ratio``) at Var u = q: (offset, factor, q, ratio)
     chi_rule: tuple[sp.Expr, sp.Expr, Num, bool] | None = None
 
+    def fixed_points_text(self, digits: int, none: str = "-") -> str:
+        """The correlation map's fixed points with their stability ('(v)' marks a validated, not exact, value)."""
+        if not self.c_fixed_points:
+            return none
+        return "; ".join(f"{p.at.text(digits)}{'' if p.at.expr is not None else ' (v)'} ({p.stability.split(' (')[0]})"
+                         for p in self.c_fixed_points)
+
     @property
     def chi_1_ntk(self) -> Num | None:
         """The NTK's gradient factor where it differs from chi_1 (phi' with a delta: neural-tangents uses 0)."""
