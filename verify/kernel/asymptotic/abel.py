@@ -84,6 +84,21 @@ class AbelCoefficients:
         return c, tuple(-k * ck for k, ck in enumerate(c, start=1))
 
     @cached_property
+    def _float_term_counts(self) -> dict[int, int]:
+        return {}
+
+    def float_terms(self, binade: int) -> int:
+        """Best effort: how many c_k matter in float64 for s < 2^binade: all k with (k+1)|c_k| 2^(binade (k+1))
+        above 2^-64 (A_N and dA_N/dw are both at least ~1 there, so the rest is below their rounding)."""
+        counts = self._float_term_counts
+        if binade not in counts:
+            c = self.c_floats[0]
+            big = [k for k, ck in enumerate(c, start=1)
+                   if ck and math.log2(abs(ck) * (k + 1)) + binade * (k + 1) > -64]
+            counts[binade] = max(big, default=1)          # at least one term (horner needs one)
+        return counts[binade]
+
+    @cached_property
     def e_poly(self) -> arb_poly:
         """``sum_k e_k s^(k-1)``: B_N(w) = b_poly(w) + dlog log w + s * e_poly(s)."""
         return arb_poly(list(self.e))
@@ -183,9 +198,10 @@ def eval_a_float(co: AbelCoefficients, w: float) -> tuple[float, float]:
     """
     c, c_prime = co.c_floats
     s = 1 / w
+    k = co.float_terms(math.frexp(s)[1])          # the terms above 2^-64 for this binade of s
     a1, b = float(co.a1.mid()), float(co.b.mid())
-    return (a1 * w + b * math.log(a1 * w) + horner(c, s) * s,
-            a1 + b * s + horner(c_prime, s) * s * s)
+    return (a1 * w + b * math.log(a1 * w) + horner(c[:k], s) * s,
+            a1 + b * s + horner(c_prime[:k], s) * s * s)
 
 
 def eval_b(co: AbelCoefficients, w: arb) -> arb:
