@@ -295,3 +295,25 @@ def test_seed_engine_agrees_with_the_model_route(sw: str, sb: str):
                     b = getattr(mine, kernel)[p].to_arb()
                     assert a.overlaps(b), (kernel, depth, i, j, a, b)
             assert float(seed["ntk"][k].raw_factor) == pytest.approx(float(mine.ntk_diag), rel=1e-14)
+
+
+def test_relu_squared_doubly_exponential_diagonal() -> None:
+    """relu^2's variance squares every layer: q_(l+1) = (3/2) q_l^2 (E[relu(u)^4] = 3 q^2 / 2), so
+    q_L = (3/2)^(2^(L-1) - 1) q_1^(2^(L-1)) with q_1 = 1/n0, about 10^(-1.4e17) at L = 60. The
+    certified route, its digit counts and its decimal output must handle such exponents (they
+    used to turn them into Fractions of 2^60 bits and hang)."""
+    from verify.kernel.model_recursion import certified_model_sweep
+
+    depth, n0 = 60, 3
+    out = certified_model_sweep(Model.parse(activation="relu^2"), [PairCorrelation(1, Fraction(1, 4))], [depth],
+                                n0=n0, digits=25)
+    diag = out.at(depth).nngp_diag
+    assert diag.relative_digits() >= 25
+    text = diag.to_json(25)
+    with mpmath.workdps(60):
+        power = mpmath.mpf(2) ** (depth - 1)
+        log10_exact = (power - 1) * mpmath.log10(mpmath.mpf(3) / 2) + power * mpmath.log10(mpmath.mpf(1) / n0)
+        mant_text, exp_text = text["mid"].split("e")
+        log10_shown = mpmath.log10(mpmath.mpf(mant_text)) + int(exp_text)
+        assert abs(log10_shown - log10_exact) < mpmath.mpf(10) ** -20     # 10^-20 in log10: ~20 relative digits
+    assert float(text["rad"].split("e")[0]) > 0
