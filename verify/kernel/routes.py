@@ -693,7 +693,7 @@ def _check_route_limits(route: str, top: int, default_model: bool) -> None:
                          "(it iterates layer by layer); use the certified route")
     direct_only = route == "certified-direct" or (route in CERTIFIED_ROUTES and not default_model)
     if direct_only and top > DIRECT_MAX_DEPTH:
-        raise InputError(f"depth {depth_text(top)} is beyond direct iteration ({DIRECT_MAX_DEPTH}); the "
+        raise InputError(f"depth {depth_text(top)} is beyond direct iteration ({depth_text(DIRECT_MAX_DEPTH, 6)}); the "
                          "asymptotic route covers any depth for the default model (sigma_w^2 = 1, sigma_b^2 = 0)")
     if route == "certified-asymptotic" and not default_model:
         raise InputError("the asymptotic route is derived for the default model (sigma_w^2 = 1, sigma_b^2 = 0) only")
