@@ -47,13 +47,15 @@ HUANG_2020 = Source(
     "huang-2020", "Huang, Wang, Tao and Zhao (2020)",
     "K. Huang, Y. Wang, M. Tao and T. Zhao, \"Why do deep residual networks generalize better than deep "
     "feedforward networks? A neural tangent kernel perspective\", arXiv 2002.06262",
-    "the NeurIPS 2020 paper (arXiv 2002.06262 v2, December 2020)")
+    "the NeurIPS 2020 paper (arXiv 2002.06262 v2, December 2020), as read here: its abstract (the depth "
+    "scaling ALPHA = L^(-gamma) is stated as understood, not checked against the body)")
 XIAO_2020 = Source(
     "xiao-pennington-schoenholz-2020", "Xiao, Pennington and Schoenholz (2020)",
     "L. Xiao, J. Pennington and S. S. Schoenholz, \"Disentangling trainability and generalization in deep neural "
     "networks\", arXiv 1912.13053",
     "the ICML 2020 paper (arXiv 1912.13053 v2, July 2020; v1 was titled \"Disentangling trainability and "
-    "generalization in deep learning\")")
+    "generalization in deep learning\"), as read here: its abstract and the authors' companion notebook "
+    "(google/neural-tangents, notebooks/Disentangling_Trainability_and_Generalization.ipynb)")
 LAZY_TRAINING = Source(
     "chizat-oyallon-bach-2019", "Chizat, Oyallon and Bach (2019), the lazy-training note",
     "L. Chizat, E. Oyallon and F. Bach, \"On lazy training in differentiable programming\", arXiv 1812.07956",
