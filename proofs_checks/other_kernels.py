@@ -370,7 +370,7 @@ CHECK = CheckSpec(
                "identified for ReLU (the correlation follows one map h with h(1) = 1 and h(z) > z on (-1, 1)) "
                "predict the limit of the normalized kernel: where they hold it tends to the matrix of ones, at "
                "the rate of h at 1; where they fail it does not.",
-    claim_latex=r"h(1) = 1,\ h(z) > z\ (z \in (-1,1)) \iff \bar K^{(L)} \to \mathbf{1}\mathbf{1}^\top",
+    claim_latex=r"h(1) = 1,\ h(z) > z\ (z \in (-1,1)) \Leftrightarrow \bar K^{(L)} \to \mathbf{1}\mathbf{1}^\top",
     hypotheses="the models of docs/models.md (the quick profile: six of them), NTK parameterization; two pairs of "
                "the data (smallest and largest |cosine|), unit-sphere inputs of dimension n0 (q_1 = sigma_w^2/n0 + "
                "sigma_b^2); h is the correlation map the variance orbit leads to",

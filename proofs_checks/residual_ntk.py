@@ -483,8 +483,8 @@ CHECK = CheckSpec(
                "pairs stays bounded away from 0 (and the NNGP's entries stay bounded away from 1) uniformly in L, "
                "whereas the feed-forward kernel tends to a matrix constant off the diagonal (Huang, Wang, Tao and "
                "Zhao 2020; the summary's open question 1, skip connections).",
-    claim_latex=r"\alpha_L = L^{-1/2}:\ \inf_L\big(\max_{i\neq j}\bar K^{(L)}_{ij} - \min_{i\neq j}\bar K^{(L)}_{ij}"
-                r"\big) > 0",
+    claim_latex=r"\alpha_L = L^{-1/2}:\ \inf_L(\max_{i\neq j}\bar K^{(L)}_{ij} - \min_{i\neq j}\bar K^{(L)}_{ij}"
+                r") > 0",
     hypotheses="neural-tangents' ResNet: a first Dense, then L - 1 blocks x -> x + ALPHA Dense(relu(x)); NTK "
                "parameterization, sigma_w^2 and sigma_b^2 of the run (the proven bound and the continuum limit "
                "need sigma_b^2 = 0); ALPHA = 1/m exactly at L = m^2, a different network per depth; a few distinct, "

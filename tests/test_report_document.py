@@ -167,3 +167,12 @@ def test_report_files_have_ordinary_permissions(report: Path) -> None:
     for name in ("report.md", "report.html", "results.json"):
         assert stat.S_IMODE((report / name).stat().st_mode) == 0o666 & ~mask
     assert stat.S_IMODE((report / "figures").stat().st_mode) == 0o777 & ~mask
+
+
+def test_every_built_in_claim_formula_renders() -> None:
+    """mathtext knows a subset of LaTeX: each built-in claim's formula must be in it (no fallback to code)."""
+    from proofs_checks import all_checks
+    from reporting.mathsvg import formula_svg
+
+    for spec in all_checks():
+        assert formula_svg(spec.claim_latex).startswith("<svg"), spec.id
