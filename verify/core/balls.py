@@ -155,10 +155,19 @@ class Ball:
         return abs(value - self.mid_fraction) <= self.rad_fraction
 
     def one_minus(self) -> Ball:
-        """The ball of ``1 - x`` (exact: dyadic arithmetic)."""
-        one_minus_mid = 1 - self.mid_fraction
-        den = one_minus_mid.denominator
-        return Ball(one_minus_mid.numerator, -(den.bit_length() - 1), self.rad_man, self.rad_exp)
+        """The ball of ``1 - x``: the reduced dyadic 1 - mid, the same radius (exact, in integers).
+
+        >>> Ball(3, -3, 1, -70).one_minus() == Ball(5, -3, 1, -70)
+        True
+        """
+        man, exp = self.man, self.exp
+        if exp >= 0:
+            return Ball(1 - (man << exp), 0, self.rad_man, self.rad_exp)
+        num = (1 << -exp) - man
+        if num == 0:
+            return Ball(0, 0, self.rad_man, self.rad_exp)
+        zeros = min((num & -num).bit_length() - 1, -exp)        # the power of two that divides num and 2^-exp
+        return Ball(num >> zeros, exp + zeros, self.rad_man, self.rad_exp)
 
     def correct_digits(self) -> float:
         """Decimal digits certified: -log10(rad / max(1, |mid|)) (inf for exact balls).

@@ -37,11 +37,6 @@ from verify.kernel.model_recursion import certified_model_sweep, mpmath_model_sw
 DIRECT_METHOD = "direct iteration (no depth-independent route for this model yet)"
 
 
-def _one_minus(ball: Ball) -> Ball:
-    """The ball of 1 - x (exact dyadic midpoint, the same radius)."""
-    return ball.one_minus()
-
-
 def _missing_digits(gap: Ball, digits: int, relative_gap: bool) -> float:
     """Digits the gap ball (and its entry 1 - gap) still lack: 0 when both meet the request.
 
@@ -49,10 +44,10 @@ def _missing_digits(gap: Ball, digits: int, relative_gap: bool) -> float:
     ``relative_gap`` the gap must also have ``digits`` relative digits, which is how the linear
     algebra assembles kappa = J - G without cancellation.
     """
-    if meets_digits(gap, digits, relative=relative_gap) and meets_digits(_one_minus(gap), digits):
+    entry = gap.one_minus()
+    if meets_digits(gap, digits, relative=relative_gap) and meets_digits(entry, digits):
         return 0.0
-    have = min(gap.relative_digits() if relative_gap else gap.correct_digits(),
-               _one_minus(gap).correct_digits())
+    have = min(gap.relative_digits() if relative_gap else gap.correct_digits(), entry.correct_digits())
     return max(1.0, digits - have)
 
 
@@ -71,7 +66,7 @@ def certified_model_pair(pair: PairCorrelation, depths: Sequence[int], names: Se
         gaps = [tuple(getattr(sweep.at(d), f"{name}_gap")[0] for name in names) for d in depths]
         missing = max(_missing_digits(g, digits, relative_gap) for row in gaps for g in row)
         if missing == 0:
-            rows = [tuple((_one_minus(g), g) for g in row) for row in gaps]
+            rows = [tuple((g.one_minus(), g) for g in row) for row in gaps]
             return rows, sweep.working_precision_bits or 0
         request += math.ceil(missing) + 1
         if request > MAX_DIGITS:

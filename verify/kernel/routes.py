@@ -282,23 +282,6 @@ def float_enclosure(ball: Ball) -> tuple[float, float]:
     return m, r
 
 
-def one_minus(ball: Ball) -> Ball:
-    """:meth:`Ball.one_minus` (the same Ball: the reduced dyadic 1 - mid, the same radius) in integers.
-
-    >>> b = Ball(3, -3, 1, -70)
-    >>> one_minus(b) == b.one_minus() == Ball(5, -3, 1, -70)
-    True
-    """
-    man, exp = ball.man, ball.exp
-    if exp >= 0:
-        return Ball(1 - (man << exp), 0, ball.rad_man, ball.rad_exp)
-    num = (1 << -exp) - man
-    if num == 0:
-        return Ball(0, 0, ball.rad_man, ball.rad_exp)
-    zeros = min((num & -num).bit_length() - 1, -exp)        # the power of two that divides num and 2^-exp
-    return Ball(num >> zeros, exp + zeros, ball.rad_man, ball.rad_exp)
-
-
 def _scattered(index: np.ndarray, values: list[Any], key: str, diagonal: int) -> dict[str, np.ndarray]:
     """``{key + "mid", key + "rad"}``: float enclosures of the distinct balls, placed by ``index``.
 
@@ -758,7 +741,7 @@ def _model_sweep(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int
 def _unique_values(per_pair: list[Any], route: str, bits: int) -> tuple[list[Any], list[Any]]:
     """(entry, 1 - entry) of every distinct pair at one depth, from what its task returned."""
     if route in CERTIFIED_ROUTES:
-        return [one_minus(gap) for gap in per_pair], per_pair
+        return [gap.one_minus() for gap in per_pair], per_pair
     with mpmath.workprec(bits):
         return per_pair, [1 - value for value in per_pair]
 
