@@ -170,7 +170,7 @@ def test_model_errors() -> None:
     with pytest.raises(InputError, match="not both"):
         kernel_sweep([["1", "0"], ["0", "1"]], [3], param=Parameterization("2", "0"), model=erf)
     with pytest.raises(InputError, match="beyond direct iteration"):
-        kernel_sweep([["1", "0"], ["0", "1"]], [10**10], model=erf)
+        kernel_sweep([["1", "0"], ["0", "1"]], [10**10], route="certified-direct", model=erf)
 
 
 def test_condition_with_a_model_against_numpy_on_neural_tangents() -> None:
@@ -239,7 +239,7 @@ def test_cli_kernel_with_a_model(capsys: pytest.CaptureFixture[str]) -> None:
     payload = json.loads(out)
     assert payload["model"]["activation"] == "erf" and payload["model"]["sigma_w2"] == "3/2"
     assert payload["parameterization"] == payload["model"]
-    assert payload["guarantee"] == "certified enclosure" and "no depth-independent route" in payload["method"]
+    assert payload["guarantee"] == "certified enclosure" and payload["method"] == "direct iteration"   # depth 5
     entry = payload["matrix"][0][1]
     assert entry["rad"] is not None and float(entry["rad"]) < 1e-14
     assert payload["raw_factor"]["enclosure"]["rad"] is not None
@@ -255,7 +255,8 @@ def test_cli_kernel_states_the_seed_model(capsys: pytest.CaptureFixture[str]) ->
 
 @pytest.mark.parametrize("argv", [
     ["--activation", "foo"], ["--architecture", "resnet:-1"], ["--parameterization", "mup"], ["--width", "0"],
-    ["--activation", "erf", "--route", "certified-asymptotic"], ["--activation", "erf", "--depth", "2e9"],
+    ["--activation", "erf", "--route", "certified-asymptotic"],
+    ["--activation", "erf", "--route", "certified-direct", "--depth", "2e9"],
 ])
 def test_cli_bad_model_options(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     args = ["kernel", "--data", "builtin:sphere-8", *argv]
@@ -276,7 +277,7 @@ def test_cli_condition_and_solve_with_a_model(capsys: pytest.CaptureFixture[str]
     assert [r["singular"] for r in payload["depths"]] == [False, False]
     assert all(float(r["condition_number"]["mid"]) > 1 for r in payload["depths"])
     assert payload["depths"][0]["float64"]["status"].startswith("not computed")
-    assert "no depth-independent route" in payload["kernel_method"]
+    assert "certified direct iteration" in payload["kernel_method"]
     (tmp_path / "train.csv").write_text("1,0\n0,1\n0.6,0.8\n")
     (tmp_path / "labels.csv").write_text("1\n-1\n0\n")
     (tmp_path / "test.csv").write_text("1,1\n")

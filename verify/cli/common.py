@@ -72,10 +72,10 @@ def model_text(model: dict) -> str:
 
 
 def kernel_method_json(model: Model) -> dict[str, str]:
-    """``{"kernel_method": ...}`` for payloads of models outside the seed family (direct iteration only), else {}."""
-    from verify.kernel.model_route import DIRECT_METHOD
+    """``{"kernel_method": ...}`` for payloads of models outside the seed family, else {}."""
+    from verify.kernel.model_route import MODEL_METHODS
 
-    return {} if model.is_seed_family else {"kernel_method": DIRECT_METHOD}
+    return {} if model.is_seed_family else {"kernel_method": MODEL_METHODS}
 
 
 def kernel_method_lines(payload: dict) -> list[str]:

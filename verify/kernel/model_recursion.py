@@ -61,7 +61,7 @@ import numpy as np
 from flint import arb, ctx
 
 from verify.core.balls import Ball, arb_of_fraction
-from verify.core.depths import check_depth
+from verify.core.depths import check_depth, depth_text
 from verify.core.errors import InputError, PrecisionTooLow
 from verify.core.model import Model
 from verify.core.precision import DEFAULT_MAX_BITS, bits_for_digits, run_to_digits
@@ -73,11 +73,19 @@ from verify.kernel.dual_kernels import (
     ABReluKernel,
     Arith,
     DualKernel,
-    GapPoint,
     Num,
     dual_kernel,
-    gap_angle,
 )
+from verify.kernel.invariant_box import (
+    METHOD,
+    STALL_WINDOW,
+    Box,
+    Shrinking,
+    StepCoefficients,
+    Tail,
+    find_invariant_box,
+)
+from verify.kernel.model_enclosures import gap_enclosures, q_image
 
 GUARANTEES = {
     "certified": "certified enclosure",
@@ -154,6 +162,11 @@ class ModelSweep:
     working_precision_bits: int | None
     depths: tuple[int, ...]
     results: tuple[DepthKernels, ...]
+    methods: tuple[str, ...] = ()
+
+    def method(self, depth: int) -> str:
+        """How the kernels at ``depth`` were computed (the certified route's two methods; else the route)."""
+        return self.methods[self.depths.index(depth)] if self.methods else f"{self.route} iteration"
 
     @property
     def guarantee(self) -> str:
@@ -276,82 +289,6 @@ def float64_model_sweep(model: Model, cosines: Sequence[float] | np.ndarray, dep
 # ------------------------------------------------------------------ the certified route
 
 
-def _recentred(e: arb) -> tuple[arb, arb]:
-    """(m, r): an exact midpoint m in [0, 2] and a radius r with e's ball inside [m - r, m + r].
-
-    The exact gap lies in [0, 2]; a midpoint outside is moved to the nearer end and the
-    radius grows by the move, so the new ball still contains the old one.
-    """
-    m, r = e.mid(), e.rad()
-    if m < 0:
-        return arb(0), (r - m).upper()
-    if m > 2:
-        return arb(2), (r + (m - 2)).upper()
-    return m, r
-
-
-def _angle_enclosure(g: GapPoint, r: arb) -> arb:
-    """Certified enclosure of theta(E) = arccos(1 - E) for every E in [m - r, m + r] intersected with [0, 2].
-
-    Proof. theta is increasing on [0, 2] with theta'(E) = 1/sqrt(E (2 - E)). If lo = m - r > 0 and
-    hi = m + r < 2, every E in the ball has E >= lo and 2 - E >= 2 - hi, so
-    theta'(E) <= 1/sqrt(lo (2 - hi)) and, by the mean value theorem,
-    |theta(E) - theta(m)| <= r / sqrt(lo (2 - hi)). Otherwise theta(E) lies between theta at the
-    ends of the ball clipped to [0, 2] (monotonicity), both evaluated at exact points.
-    """
-    theta: arb = 2 * g.half
-    if r == 0:
-        return theta
-    m = g.e
-    lo, hi = (m - r).lower(), (m + r).upper()
-    if lo > 0 and hi < 2:
-        return theta + arb(0, (r / (lo * (2 - hi)).sqrt()).upper())
-    lo_c = lo if lo > 0 else arb(0)
-    hi_c = hi if hi < 2 else arb(2)
-    hull: arb = gap_angle(ARB, lo_c).union(gap_angle(ARB, hi_c))
-    return hull
-
-
-def gap_enclosures(kernel: DualKernel, q: arb, vdot_diag: arb, e: arb) -> tuple[arb, arb]:
-    """Certified (DV, DVdot) for every gap E in the ball ``e``, the variance in the ball ``q``.
-
-    The functions are evaluated at the exact midpoint m of ``e`` (radius r) and the radius is
-    carried by a proven bound on the derivative in E over the ball (mean value theorem):
-
-    * d/dE DV(q, E) = q Vdot(q, q, q(1 - E)) (Price's theorem: d/ds E[phi(u) phi(v)] =
-      E[phi'(u) phi'(v)], valid for absolutely continuous phi with phi' of polynomial growth, so
-      for every activation but sign and relu^0). The factor Vdot over the ball is the enclosure
-      of the next two items, so DV(E) lies in DV(m) +- r q max|Vdot(ball)|.
-    * ``smooth`` (erf, gelu, relu^2: phi' absolutely continuous too): d/dE Vdot(q,q,q(1-E)) =
-      -q E[phi''(u) phi''(v)], and |E[phi''(u) phi''(v)]| <= E[phi''(u)^2] by Cauchy-Schwarz
-      (u, v have the same variance q), so DVdot and Vdot move by at most r q E[phi''^2]
-      (:meth:`~verify.kernel.dual_kernels.DualKernel.second_moment`, closed form, evaluated on q).
-    * ``kink`` (the ABRelu family): Vdot = m_ab - k theta(E) with k >= 0, so DVdot = k theta(E) and
-      the enclosure of theta over the ball (:func:`_angle_enclosure`) is used.
-    * ``step`` (sign, relu^0): Vdot = 0 (neural-tangents' convention); DV = const * theta(E) is
-      increasing in E, so DV over the ball lies between its values at the two (clipped) ends.
-    """
-    m, r = _recentred(e)
-    if kernel.kind == "step":
-        if r == 0:
-            return kernel.gap_V(ARB, q, m), arb(0)
-        lo, hi = (m - r).lower(), (m + r).upper()
-        lo_c = lo if lo > 0 else arb(0)
-        hi_c = hi if hi < 2 else arb(2)
-        return kernel.gap_V(ARB, q, lo_c).union(kernel.gap_V(ARB, q, hi_c)), arb(0)
-    g = GapPoint(ARB, m)
-    if isinstance(kernel, ABReluKernel):
-        dvd = kernel.k(ARB) * _angle_enclosure(g, r)
-    else:
-        dvd = kernel.gap_Vdot(ARB, q, g)
-        if r != 0:
-            dvd = dvd + arb(0, (r * q * kernel.second_moment(ARB, q)).upper())
-    dv = kernel.gap_V(ARB, q, g)
-    if r != 0:
-        dv = dv + arb(0, (r * q * (vdot_diag - dvd).abs_upper()).upper())
-    return dv, dvd
-
-
 class _CertifiedDiagonal:
     """q_l and t_l as balls, one step per call (shared by every pair).
 
@@ -371,16 +308,7 @@ class _CertifiedDiagonal:
         """Advance one layer; returns (q, t, q', t', Vd(q), Vdotd(q)) as balls for the pairs' step."""
         k, q, t = self.kernel, self.q, self.t
         vd, vdd = k.V_diag(ARB, q), k.Vdot_diag(ARB, q)
-        if k.degree in (0, 1):
-            # Vd(q) = const q^degree: a q + w Vd + b is affine with nonnegative slope, so ball
-            # arithmetic on q is already exact up to rounding (no dependency effect)
-            q_new = self.a * q + self.w * vd + self.b
-        else:
-            m_q, r_q = q.mid(), q.rad()
-            q_new = self.a * m_q + self.w * k.V_diag(ARB, m_q) + self.b
-            if r_q != 0:
-                slope = (self.a + self.w * k.V_diag_prime(ARB, q)).abs_upper()
-                q_new = q_new + arb(0, (r_q * slope).upper())
+        q_new = q_image(k, self.a, self.w, self.b, q)
         t_new = (self.a + self.w * vdd) * t + self.n_v * vd + self.n_1
         if not (q_new.is_finite() and t_new.is_finite()):
             raise PrecisionTooLow("the diagonal lost every digit")
@@ -388,9 +316,8 @@ class _CertifiedDiagonal:
         return q, t, q_new, t_new, vd, vdd
 
 
-def _certified_run(model: Model, pairs: Sequence[PairCorrelation], targets: list[int], n0: int,
-                   prec: int) -> list[DepthKernels]:
-    """One certified pass at ``prec`` bits: balls of every kernel at every target depth.
+class _DirectState:
+    """The certified state (q, t and every pair's gaps e, f) at one depth, advanced one layer per call.
 
     e_1 and f_1 are the exact rational scales times the certified gap 1 - c0 of the pair. Each step
     evaluates e' = (a q e + w DV)/q' and f' = f (a t + w t Vdotd - w t DVdot)/t' + (w t DVdot +
@@ -400,30 +327,111 @@ def _certified_run(model: Model, pairs: Sequence[PairCorrelation], targets: list
     between the enclosures only widens them). f enters once (no wrapping), and e is re-centred on
     its midpoint at the next step.
     """
+
+    def __init__(self, kernel: DualKernel, c: LayerCoefficients, pairs: Sequence[PairCorrelation]) -> None:
+        self.kernel = kernel
+        self.diag = _CertifiedDiagonal(kernel, c)
+        gaps = [p.gap_arb() for p in pairs]
+        self.e = [arb_of_fraction(c.e_scale) * g for g in gaps]
+        self.f = [arb_of_fraction(c.f_scale) * g for g in gaps]
+        self.layer = 1
+
+    def step(self) -> None:
+        kernel, diag = self.kernel, self.diag
+        a, w, n_v = diag.a, diag.w, diag.n_v
+        q, t, q_new, t_new, _, vdd = diag.step()
+        inv_q, inv_t = 1 / q_new, 1 / t_new
+        e_self, f_self = a * q * inv_q, (a + w * vdd) * t * inv_t
+        wt = w * t * inv_t
+        e, f = self.e, self.f
+        for i in range(len(e)):
+            dv, dvd = gap_enclosures(kernel, q, vdd, e[i])
+            # f' = f (a t + w t Vdotd - w t DVdot)/t' + (w t DVdot + n_V DV)/t': f written once
+            f[i] = f[i] * (f_self - wt * dvd) + wt * dvd + n_v * dv * inv_t
+            e[i] = e_self * e[i] + w * dv * inv_q
+        self.layer += 1
+
+    def box(self) -> Box:
+        return Box(self.diag.q, 1 / self.diag.t, tuple(self.e), tuple(self.f))
+
+    def coefficients(self) -> StepCoefficients:
+        d = self.diag
+        return StepCoefficients(d.a, d.w, d.b, d.n_v, d.n_1)
+
+
+DIRECT_METHOD = "direct iteration"
+NO_BOX_METHOD = "direct iteration (no invariant box found: no depth-independent route for this model here)"
+BOX_METHOD = METHOD
+DIRECT_MAX_DEPTH = 10**9      # deeper than this, direct iteration is refused
+_DIRECT_LIMIT = depth_text(DIRECT_MAX_DEPTH, 6)
+BOX_GIVE_UP = 2**16           # without a box by this depth, a target beyond direct iteration is refused
+FIRST_BOX_ATTEMPT = 64        # the depth of the first attempt at an invariant box; then at twice the depth
+
+
+def _accurate_tail(tail: Tail, depth: int, digits: int) -> bool:
+    return _accurate([_tail_kernels(tail, depth)], digits)
+
+
+def _tail_kernels(tail: Tail, depth: int) -> DepthKernels:
+    q, t, e, f = tail.at(depth)
+    return _depth_balls(depth, q, t, list(e), list(f))
+
+
+def _certified_run(model: Model, pairs: Sequence[PairCorrelation], targets: list[int], n0: int,
+                   prec: int, digits: int | None = None) -> tuple[list[DepthKernels], list[str]]:
+    """One certified pass at ``prec`` bits: balls of every kernel at every target depth, and how each was had.
+
+    Direct iteration (:class:`_DirectState`) throughout, except that with ``digits`` given, from
+    depth ``FIRST_BOX_ATTEMPT`` on (then at twice the depth of the last try, and so on) while the deepest target is
+    more than twice as deep, the invariant-box route (:mod:`verify.kernel.invariant_box`) is
+    tried: a trapping box is shrunk alongside the trajectory, and if at the end it certifies
+    ``digits`` at the deepest target, every later target is read off it, at a cost independent of
+    the depth. Targets passed on the way are read off the direct state.
+    """
     kernel = dual_kernel(model.activation)
     c = LayerCoefficients.of(model, n0)
     out: list[DepthKernels] = []
+    methods: list[str] = []
+    tail: Tail | None = None
+    shrink: Shrinking | None = None
     with ctx.workprec(prec):
-        diag = _CertifiedDiagonal(kernel, c)
-        gaps = [p.gap_arb() for p in pairs]
-        e = [arb_of_fraction(c.e_scale) * g for g in gaps]
-        f = [arb_of_fraction(c.f_scale) * g for g in gaps]
-        a, w, n_v = diag.a, diag.w, diag.n_v
-        layer = 1
-        for target in targets:
-            while layer < target:
-                q, t, q_new, t_new, _, vdd = diag.step()
-                inv_q, inv_t = 1 / q_new, 1 / t_new
-                e_self, f_self = a * q * inv_q, (a + w * vdd) * t * inv_t
-                wt = w * t * inv_t
-                for i in range(len(pairs)):
-                    dv, dvd = gap_enclosures(kernel, q, vdd, e[i])
-                    # f' = f (a t + w t Vdotd - w t DVdot)/t' + (w t DVdot + n_V DV)/t': f written once
-                    f[i] = f[i] * (f_self - wt * dvd) + wt * dvd + n_v * dv * inv_t
-                    e[i] = e_self * e[i] + w * dv * inv_q
-                layer += 1
-            out.append(_depth_balls(target, diag.q, diag.t, e, f))
-    return out
+        state = _DirectState(kernel, c, pairs)
+        co = state.coefficients()
+        attempt = FIRST_BOX_ATTEMPT
+        k = 0
+        while k < len(targets):
+            target = targets[k]
+            if state.layer == target:
+                out.append(_depth_balls(target, state.diag.q, state.diag.t, state.e, state.f))
+                methods.append(NO_BOX_METHOD if attempt > FIRST_BOX_ATTEMPT else DIRECT_METHOD)
+                k += 1
+            elif tail is not None:
+                out.append(_tail_kernels(tail, target))
+                methods.append(BOX_METHOD)
+                k += 1
+            elif shrink is not None and (shrink.done or shrink.steps % STALL_WINDOW == STALL_WINDOW - 1):
+                candidate = Tail(kernel, co, state.layer, shrink.box, state.diag.t)
+                if digits is not None and _accurate_tail(candidate, targets[-1], digits):
+                    tail, shrink = candidate, None
+                elif shrink.done:
+                    shrink = None
+                else:
+                    shrink.step()
+                    state.step()
+            elif (shrink is None and digits is not None and state.layer >= attempt
+                  and targets[-1] > 2 * state.layer):
+                attempt = 2 * state.layer
+                box = find_invariant_box(kernel, co, state.box())
+                shrink = None if box is None else Shrinking(kernel, co, box)
+            else:
+                if shrink is None and state.layer >= BOX_GIVE_UP and target > DIRECT_MAX_DEPTH:
+                    raise InputError(f"{model.name}: no invariant box of the layer map found up to depth "
+                                     f"{state.layer} (no geometric attracting fixed point?), and depth "
+                                     f"{depth_text(target)} is beyond direct iteration ({_DIRECT_LIMIT})")
+                if shrink is not None:
+                    shrink.step()
+                state.step()
+    return out, methods
 
 
 def _depth_balls(depth: int, q: arb, t: arb, e: list[arb], f: list[arb]) -> DepthKernels:
@@ -447,7 +455,7 @@ def _accurate(results: list[DepthKernels], digits: int) -> bool:
 
 
 def certified_model_sweep(model: Model, pairs: Sequence[PairCorrelation], depths: Sequence[int], n0: int,
-                          digits: int, max_bits: int = DEFAULT_MAX_BITS) -> ModelSweep:
+                          digits: int, max_bits: int = DEFAULT_MAX_BITS, box: bool = True) -> ModelSweep:
     """Certified enclosures of the NNGP and NTK (normalized, gaps, raw) and the diagonals at every depth.
 
     Every normalized kernel (and its gap) is certified to ``digits`` absolute decimal digits and
@@ -456,12 +464,17 @@ def certified_model_sweep(model: Model, pairs: Sequence[PairCorrelation], depths
     the digits asked for plus 2 log2(L) + 24 bits and doubles until that holds
     (:func:`~verify.core.precision.run_to_digits`); past ``max_bits`` it raises
     :class:`~verify.core.errors.PrecisionNotReached`. The bounds behind every radius are proved in
-    :func:`gap_enclosures`, :func:`_angle_enclosure` and :class:`_CertifiedDiagonal`.
+    :mod:`verify.kernel.model_enclosures`, :class:`_CertifiedDiagonal` and (for depths read off an
+    invariant box, see :meth:`ModelSweep.method`) :mod:`verify.kernel.invariant_box`; ``box=False``
+    keeps to direct iteration.
     """
     targets = _targets(model, depths, n0)
     start = bits_for_digits(digits) + 2 * math.ceil(math.log2(targets[-1] + 1)) + 24
 
-    results, bits = run_to_digits(lambda p: _certified_run(model, pairs, targets, n0, p),
-                                  lambda res: _accurate(res, digits), start, max_bits=max_bits,
-                                  digits=digits, what=f"kernels of {model.name}")
-    return ModelSweep(model, n0, "certified", bits, tuple(targets), tuple(results))
+    if not box and targets[-1] > DIRECT_MAX_DEPTH:
+        raise InputError(f"depth {depth_text(targets[-1])} is beyond direct iteration ({_DIRECT_LIMIT})")
+    goal = digits if box else None          # None: direct iteration only
+    (results, methods), bits = run_to_digits(lambda p: _certified_run(model, pairs, targets, n0, p, goal),
+                                             lambda res: _accurate(res[0], digits), start, max_bits=max_bits,
+                                             digits=digits, what=f"kernels of {model.name}")
+    return ModelSweep(model, n0, "certified", bits, tuple(targets), tuple(results), tuple(methods))

@@ -53,11 +53,12 @@ class OrbitWalker:
     """The certified state of one pair, advanced layer by layer (call inside ``ctx.workprec(prec)``)."""
 
     def __init__(self, pair: PairCorrelation, kernel: str, prec: int, schedule: LayerSchedule) -> None:
-        e = arb_of_fraction(schedule.first_layer_scale) * pair.gap_arb()
-        self.state = _GapState(e, kernel == "ntk", schedule.is_default)
-        self.coeffs = schedule.iterate(arb_of_fraction)
         self.default = schedule.is_default
-        self.fast = schedule.is_default and prec <= FAST_PATH_MAX_BITS
+        # the default model: e_1 = 1 - cos (scale 1) and coefficients (1, 1/(l+1)) that step() does not read
+        e = pair.gap_arb() if self.default else arb_of_fraction(schedule.first_layer_scale) * pair.gap_arb()
+        self.state = _GapState(e, kernel == "ntk", self.default)
+        self.coeffs = None if self.default else schedule.iterate(arb_of_fraction)
+        self.fast = self.default and prec <= FAST_PATH_MAX_BITS
         self.layer = 1
 
     def advance_to(self, target: int) -> None:
@@ -68,8 +69,7 @@ class OrbitWalker:
                 self.layer = _run_default_fast(state, self.layer, target)
                 if self.layer == target:
                     break
-            lam, nu = next(self.coeffs)
-            state.step(self.layer, None if self.default else (lam, nu))
+            state.step(self.layer, None if self.coeffs is None else next(self.coeffs))
             self.layer += 1
 
     def snapshot(self) -> tuple[arb, arb | None, int]:
@@ -118,13 +118,17 @@ def _run_default_fast(state: _GapState, layer: int, target: int) -> int:
         assert d is not None  # _GapState keeps d whenever want_ntk
         sd = float(d.rad()) * _UP
         d = d.mid()
-    half, one, two = arb(0.5), arb(1), arb(2)
+    one, two = arb(1), arb(2)
     while layer < target:
         m_float = float(m)
         if m_float < FAST_PATH_MIN_GAP or (big_r > 0 and 4 * big_r > m_float):
             break
-        ha = (m * half).sqrt().asin()
-        s = (m * (two - m)).sqrt()
+        # half angle ha = asin(sqrt(m/2)) = atan(tau) and s = sqrt(m (2 - m)) = (2 - m) tau, with
+        # tau = sqrt(m / (2 - m)) (0 < m <= 1): one sqrt and one atan instead of two sqrt and an asin
+        q = two - m
+        tau = (m / q).sqrt()
+        ha = tau.atan()
+        s = q * tau
         g = m + ((one - m) * (ha + ha) - s) * inv_pi
         if want_ntk:
             if big_r > 0:

@@ -31,6 +31,7 @@ so equal correlations are computed once and distinct pairs run on all cores.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -51,8 +52,8 @@ from verify.data.dataset import Dataset
 from verify.data.pairs import PairCorrelation, pair_index
 from verify.kernel.asymptotic.route import asymptotic_pair_sweep, prepare_series
 from verify.kernel.layer_schedule import LayerSchedule, raw_diagonals
-from verify.kernel.model_recursion import float64_model_sweep
-from verify.kernel.model_route import DIRECT_METHOD, certified_model_pair, model_diagonals, mpmath_model_pair
+from verify.kernel.model_recursion import DIRECT_MAX_DEPTH, float64_model_sweep
+from verify.kernel.model_route import certified_model_pair, model_diagonals, mpmath_model_pair
 from verify.kernel.recursion_certified import certified_pair_sweep
 from verify.kernel.recursion_plain import float64_sweep, mpmath_pair_sweep
 
@@ -66,7 +67,6 @@ GUARANTEES = {
     "float64": "best effort (float64, no error bound)",
 }
 BOTH = "both"                      # NNGP and NTK from one pass (the NTK recursion carries rho)
-DIRECT_MAX_DEPTH = 10**9
 PLAIN_MAX_DEPTH = 10**8
 # measured crossover (one pair, 30 digits): direct iteration 5-7 ms vs series 3-4 ms at L = 1000,
 # 43-59 ms vs 3-4 ms at 1e4; below ~500 layers direct iteration is cheaper
@@ -167,7 +167,8 @@ class KernelResult:
                     "gap_rad": nan}
         if self.distinct is not None:
             index, values, gaps = self.distinct
-            return {**_scattered(index, values, "", 1), **_scattered(index, gaps, "gap_", 0)}
+            return {**_scattered(index, *_float_enclosures(values), "", 1),
+                    **_scattered(index, *_float_enclosures(gaps), "gap_", 0)}
         out: dict[str, np.ndarray] = {}
         for key, rows in (("", self.entries), ("gap_", self.gaps)):
             mid = np.empty(self.shape)
@@ -282,17 +283,24 @@ def float_enclosure(ball: Ball) -> tuple[float, float]:
     return m, r
 
 
-def _scattered(index: np.ndarray, values: list[Any], key: str, diagonal: int) -> dict[str, np.ndarray]:
-    """``{key + "mid", key + "rad"}``: float enclosures of the distinct balls, placed by ``index``.
+def _float_enclosures(balls: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(mids, rads): :func:`float_enclosure` of every ball, as float64 arrays."""
+    mids = np.empty(len(balls))
+    rads = np.empty(len(balls))
+    for u, value in enumerate(balls):
+        mids[u], rads[u] = float_enclosure(value)
+    return mids, rads
+
+
+def _scattered(index: np.ndarray, mid: np.ndarray, rad: np.ndarray, key: str,
+               diagonal: int) -> dict[str, np.ndarray]:
+    """``{key + "mid", key + "rad"}``: the distinct pairs' float enclosures placed by ``index``.
 
     Cells with index -1 are the diagonal of a Gram matrix (exactly ``diagonal``, radius 0)
     or, for a Gram matrix, the lower triangle (the transpose's cell).
     """
-    mids = np.empty(len(values) + 1)
-    rads = np.empty(len(values) + 1)
-    for u, value in enumerate(values):
-        mids[u], rads[u] = float_enclosure(value)
-    mids[-1], rads[-1] = diagonal, 0.0
+    mids = np.append(mid, float(diagonal))
+    rads = np.append(rad, 0.0)
     full = np.where(index >= 0, index, index.T) if index.shape[0] == index.shape[1] else index
     return {f"{key}mid": mids[full], f"{key}rad": rads[full]}
 
@@ -572,7 +580,7 @@ def kernels_sweep(
     >>> erf["nngp"][0].entries[0][1].to_json(20)["mid"]
     '0.57087076991919166622688'
     >>> erf["nngp"][0].metadata()["model"]["activation"], erf["nngp"][0].method
-    ('erf', 'direct iteration (no depth-independent route for this model yet)')
+    ('erf', 'direct iteration')
     """
     return _sweep(data, depths, BOTH, digits, route, project, param, progress, columns, relative_gap, on_plan,
                   scheduler, model)
@@ -608,7 +616,7 @@ def _sweep(
     if cols.n0 != rows.n0:
         raise InputError(f"dimension mismatch: {rows.n0} vs {cols.n0} coordinates")
     symmetric = columns is None
-    if not network.is_seed_family:
+    if not network.is_seed_family or _deep_non_default(route, depths, network):
         return _model_sweep(rows, cols, symmetric, depths, names, digits, route, network, relative_gap,
                             progress, on_plan, scheduler)
     param = network.seed_parameterization()
@@ -663,18 +671,32 @@ def _with_model(results: dict[str, list[KernelResult]], model: Model) -> dict[st
     return results
 
 
+def _deep_non_default(route: str, depths: Sequence[int], network: Model) -> bool:
+    """A seed-family model other than the default, past ``DIRECT_THRESHOLD`` on the route ``certified``.
+
+    The seed engine has no depth-independent route for it, the model recursion may (an invariant
+    box, :mod:`verify.kernel.invariant_box`), so such sweeps go there.
+    """
+    return (route == "certified" and max(depths) > DIRECT_THRESHOLD
+            and not (network.sigma_w2 == 1 and network.sigma_b2 == 0))
+
+
 def _uses_series(route: str, depths: Sequence[int], default_model: bool) -> bool:
     """Whether a certified sweep runs the asymptotic series for some depth."""
     return route == "certified-asymptotic" or (route == "certified" and default_model
                                                and max(depths) > DIRECT_THRESHOLD)
 
 
-def _check_route_limits(route: str, top: int, default_model: bool) -> None:
-    """Refuse depths a route cannot reach (before any computing); ``default_model``: ReLU, sigma_w^2 = 1, no bias."""
+def _check_route_limits(route: str, top: int, default_model: bool, model_route: bool = False) -> None:
+    """Refuse depths a route cannot reach (before any computing); ``default_model``: ReLU, sigma_w^2 = 1, no bias.
+
+    ``model_route``: the model recursion, whose certified route reads deep layers off an invariant
+    box where one exists (and refuses, while computing, a depth beyond direct iteration where none does).
+    """
     if route in ("mpmath", "float64") and top > PLAIN_MAX_DEPTH:
         raise InputError(f"depth {depth_text(top)} is beyond the {route} route's limit of {PLAIN_MAX_DEPTH} "
                          "(it iterates layer by layer); use the certified route")
-    direct_only = route == "certified-direct" or (route in CERTIFIED_ROUTES and not default_model)
+    direct_only = route == "certified-direct" or (route in CERTIFIED_ROUTES and not default_model and not model_route)
     if direct_only and top > DIRECT_MAX_DEPTH:
         raise InputError(f"depth {depth_text(top)} is beyond direct iteration ({depth_text(DIRECT_MAX_DEPTH, 6)}); the "
                          "asymptotic route covers any depth for the default model (sigma_w^2 = 1, sigma_b^2 = 0)")
@@ -689,7 +711,7 @@ def _model_sweep(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int
     if route == "certified-asymptotic":
         raise InputError(f"{model.name}: no depth-independent (asymptotic) route for this model; "
                          "use the route certified or certified-direct (direct iteration)")
-    _check_route_limits(route, max(depths), default_model=False)
+    _check_route_limits(route, max(depths), default_model=False, model_route=True)
     param = Parameterization(model.sigma_w2, model.sigma_b2)     # the variances only: ``model`` is the network
     if route == "float64":
         if on_plan is not None:
@@ -713,16 +735,17 @@ def _model_sweep(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int
     certified = route in CERTIFIED_ROUTES
     bits = mpmath_bits(digits, max(depths))
     if certified:
-        tasks: list[tuple[Any, ...]] = [(p, depths, names, digits, model, rows.n0, relative_gap) for p in unique]
+        box = route != "certified-direct"
+        tasks: list[tuple[Any, ...]] = [(p, depths, names, digits, model, rows.n0, relative_gap, box) for p in unique]
         outs = run_tasks(certified_model_pair, tasks, progress=progress, cost=max(depths), scheduler=scheduler)
     else:
         tasks = [(p, depths, names, bits, model, rows.n0) for p in unique]
         outs = run_tasks(mpmath_model_pair, tasks, progress=progress, cost=4 * max(depths), scheduler=scheduler)
     diagonals = model_diagonals(model, depths, rows.n0, "certified" if certified else "mpmath", digits, bits)
     bits_used = max((o[1] for o in outs), default=bits_for_digits(digits))
-    method = DIRECT_METHOD if certified else "mpmath iteration"
     results: dict[str, list[KernelResult]] = {name: [] for name in names}
     for k, d in enumerate(depths):
+        method = _methods_text([o[2][k] for o in outs]) if certified else "mpmath iteration"
         for pos, name in enumerate(names):
             values = [o[0][k][pos][0] for o in outs]
             gaps = [o[0][k][pos][1] for o in outs]
@@ -736,6 +759,14 @@ def _model_sweep(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int
                 res.distinct = (index, values, gaps)
             results[name].append(res)
     return results
+
+
+def _methods_text(methods: list[str]) -> str:
+    """One method for a depth's pairs: the common one, else each with its count of pairs."""
+    counts = Counter(methods)
+    if len(counts) == 1:
+        return methods[0]
+    return "; ".join(f"{m} ({c} of {len(methods)} pairs)" for m, c in counts.most_common())
 
 
 def _unique_values(per_pair: list[Any], route: str, bits: int) -> tuple[list[Any], list[Any]]:

@@ -84,6 +84,64 @@ class AbelCoefficients:
         return c, tuple(-k * ck for k, ck in enumerate(c, start=1))
 
     @cached_property
+    def float_constants(self) -> tuple[float, float]:
+        """Best effort: (a1, b) as floats."""
+        return float(self.a1.mid()), float(self.b.mid())
+
+    @cached_property
+    def _truncations(self) -> dict[tuple[str, int, int], tuple[arb_poly, arb]]:
+        return {}
+
+    def truncated(self, name: str, binade: int, prec: int) -> tuple[arb_poly, arb]:
+        """(P_K, [-t, t]): the first K terms of the polynomial ``name`` (``c_poly``, ``c_prime_poly``,
+        ``e_poly``) with coefficients rounded to ``prec`` bits, and the ball [-t, t] with
+        ``|P(s) - P_K(s)| <= t`` for every real s with ``|s| <= 2^binade``.
+
+        Proof: P(s) - P_K(s) = sum_{i >= K} p_i s^i, so its modulus is at most
+        sum_{i >= K} |p_i| 2^(binade i) (every |p_i| bounded above by its ball, in Arb with
+        outward rounding). Rounding a coefficient to ``prec`` bits keeps the exact value in
+        its ball (Arb adds the rounding to the radius). So ``P_K(s) + [-t, t]`` encloses
+        P(s) for every s in a ball inside [-2^binade, 2^binade]: the same enclosure as P(s),
+        at the cost of K terms. K is the least count with t <= 2^-(prec + 16) |p_0|: far
+        below the rounding of the values these polynomials enter (A_N ~ a1 w, B_N ~ d4 w^4).
+        """
+        key = (name, binade, prec)
+        cache = self._truncations
+        if key not in cache:
+            full = getattr(self, name)
+            coeffs = [full[i] for i in range(full.degree() + 1)]
+            with ctx.workprec(prec + 32):
+                sigma = arb(2) ** binade
+                target = abs(coeffs[0]).upper() * arb(2) ** (-(prec + 16))
+                tail, count = arb(0), len(coeffs)
+                for i in range(len(coeffs) - 1, 0, -1):       # tail = sum_{j >= i} |p_j| sigma^j
+                    more = tail + abs(coeffs[i]).upper() * sigma ** i
+                    if not more.upper() <= target:
+                        break
+                    tail, count = more, i
+                bound = arb(tail.upper())
+            with ctx.workprec(prec):
+                cache[key] = (arb_poly([+c for c in coeffs[:count]]), arb(0, bound))
+        return cache[key]
+
+    def evaluate(self, name: str, s: arb) -> arb:
+        """Certified enclosure of the polynomial ``name`` at the real ball s (0 <= s < 1), by its
+        :meth:`truncated` form for the binade of ``s``'s upper end.
+
+        The binade 2^e >= upper(s) comes from ``math.frexp`` of ``float(upper(s))``: float
+        rounding is monotone and fixes powers of two, so upper(s) >= 2^(e-1) implies
+        float(upper(s)) >= 2^(e-1), and frexp's e satisfies float(upper(s)) < 2^e; if upper(s)
+        were >= 2^e the float would be too (same argument), a contradiction.
+        """
+        high = float(s.upper())
+        if not (high < 1 and s > 0):              # not a small positive ball: the whole polynomial
+            value: arb = getattr(self, name)(s)
+            return value
+        key = (name, math.frexp(high)[1], ctx.prec)
+        poly, tail = self._truncations.get(key) or self.truncated(*key)
+        return poly(s) + tail
+
+    @cached_property
     def _float_term_counts(self) -> dict[int, int]:
         return {}
 
@@ -176,14 +234,14 @@ def eval_a(co: AbelCoefficients, w: arb) -> arb:
     """Certified enclosure of the truncated series ``A_N(w)`` (w a real ball, w > 0)."""
     s = 1 / w
     a1w = co.a1 * w
-    value: arb = a1w + co.b * a1w.log() + co.c_poly(s) * s
+    value: arb = a1w + co.b * a1w.log() + co.evaluate("c_poly", s) * s
     return value
 
 
 def eval_a_prime(co: AbelCoefficients, w: arb) -> arb:
     """Certified enclosure of ``dA_N/dw = a1 + b s - sum k c_k s^(k+1)``."""
     s = 1 / w
-    value: arb = co.a1 + co.b * s + co.c_prime_poly(s) * s * s
+    value: arb = co.a1 + co.b * s + co.evaluate("c_prime_poly", s) * s * s
     return value
 
 
@@ -199,7 +257,7 @@ def eval_a_float(co: AbelCoefficients, w: float) -> tuple[float, float]:
     c, c_prime = co.c_floats
     s = 1 / w
     k = co.float_terms(math.frexp(s)[1])          # the terms above 2^-64 for this binade of s
-    a1, b = float(co.a1.mid()), float(co.b.mid())
+    a1, b = co.float_constants
     return (a1 * w + b * math.log(a1 * w) + horner(c[:k], s) * s,
             a1 + b * s + horner(c_prime[:k], s) * s * s)
 
@@ -207,7 +265,7 @@ def eval_a_float(co: AbelCoefficients, w: float) -> tuple[float, float]:
 def eval_b(co: AbelCoefficients, w: arb) -> arb:
     """Certified enclosure of the truncated series ``B_N(w)``."""
     s = 1 / w
-    value: arb = co.b_poly(w) + co.dlog * w.log() + co.e_poly(s) * s
+    value: arb = co.b_poly(w) + co.dlog * w.log() + co.evaluate("e_poly", s) * s
     return value
 
 

@@ -131,16 +131,17 @@ def _truncation_small(rb: RemainderBounds, s0: float, digits: int) -> bool:
         return all(rel.upper() < target for rel in (rel_a, rel_b, rel_d))
 
 
-def _first_layer_below(pair: PairCorrelation, gap2: float, start_scale: Fraction) -> int:
-    """Best effort: the first layer whose gap is below ``gap2`` (float64; only a first guess).
+def _first_layer_below(first_gap: float, gap2: float) -> int:
+    """Best effort: the first layer whose gap is below ``gap2``, from the first layer's gap e_1
+    (float64; only a first guess).
 
     The layer is 1 + the number of thresholds T_k <= e_1 (:func:`_layer_thresholds`):
     a lookup, the same answer for the same pair wherever it is asked.
 
-    >>> _first_layer_below(PairCorrelation(1, Fraction(0)), 0.05, Fraction(1))    # rho^(1) = 0
+    >>> _first_layer_below(1.0, 0.05)    # rho^(1) = 0
     22
     """
-    return 1 + bisect.bisect_right(_layer_thresholds(gap2), float(start_scale) * pair.gap_float())
+    return 1 + bisect.bisect_right(_layer_thresholds(gap2), first_gap)
 
 
 @lru_cache(maxsize=32)
@@ -182,15 +183,20 @@ def _enclose_w(co: AbelCoefficients, target: arb, err: arb, w_floor: arb, bits: 
     t = target.mid()
     # Newton's method on the midpoints (best effort: the bracket below is what proves the
     # enclosure): in float64 to ~50 bits, then at full precision until a step is below
-    # 2^-(bits/2 + 16) relative. Newton's error after such a step is about
-    # |A''/(2 A')| step^2 ~ (step / w)^2 / (10 w), below 2^-(bits + 32) relative.
-    w = _float_newton(co, t)
-    if w is None:                                           # A beyond float64's range
+    # 2^-(bits/2 + 16) relative. The full-precision steps divide by the float64 slope A_N'
+    # of the last float step (relative error ~2^-50: each step gains ~50 bits on top of
+    # Newton's quadratic rate |A''/(2 A')| step^2 ~ (step / w)^2 / (10 w)), so after a step
+    # below 2^-(bits/2 + 16) relative the error is below 2^-(bits + 32) relative.
+    guess = _float_newton(co, t)
+    slope: float | None = None
+    if guess is None:                                       # A beyond float64's range
         w = (t + arb(1.5) * (t / a_m).log()) / a_m          # leading-order guess
         w = arb(w.mid())
+    else:
+        w, slope = guess
     tiny = arb(2) ** (-(bits // 2) - 16)
     for _ in range(200):
-        step = ((eval_a(co, w) - t) / eval_a_prime(co, w)).mid()
+        step = ((eval_a(co, w) - t) / (eval_a_prime(co, w) if slope is None else slope)).mid()
         w = arb((w - step).mid())
         if abs(step) <= abs(w) * tiny:
             break
@@ -226,26 +232,62 @@ class SeriesStart:
     k_const: arb | None
 
 
+@dataclass(frozen=True)
+class FloorBounds:
+    """The truncation bounds of :class:`RemainderBounds` at the floor w0 = 1/s0, as exact upper bounds.
+
+    Each bound is a decreasing function of w valid on [w, oo) (docs/rigour.md, section 3),
+    and every pair switches at a w_n >= w0 (certified: 1 - rho^(n) <= s0^2), so the bound at
+    w0 holds on [w_n, oo) for every pair: computed once per (order, s0) instead of once
+    a pair. :func:`switch_point` chose s0 so that these very values are below
+    10^-(digits + 8) relative to what they perturb.
+    """
+
+    err_a: arb                # |A - A_N| on [w0, oo)
+    d_err: arb                # [-1, 1] |A' - A_N'| on [w0, oo)
+    sum_err: arb              # [-1, 1] (|sum delta_B| + |sum (phi - phi_N)|) along orbits from w >= w0
+
+
+# by id of the RemainderBounds, which the entry keeps alive (so the id is never reused)
+_FLOOR_BOUNDS: dict[int, tuple[RemainderBounds, FloorBounds]] = {}
+
+
+def floor_bounds(rb: RemainderBounds) -> FloorBounds:
+    """The :class:`FloorBounds` of ``rb`` (ball arithmetic at 64 bits; only the upper ends are kept)."""
+    if id(rb) not in _FLOOR_BOUNDS:
+        with ctx.workprec(64):
+            w0 = 1 / arb(rb.s0)              # a ball containing 1/s0: each bound's upper end covers it
+            sums = rb.b_sum_error(w0) + rb.phi_sum_error(w0)
+            _FLOOR_BOUNDS[id(rb)] = (rb, FloorBounds(arb(rb.abel_error(w0).upper()),
+                                                     arb(0, rb.abel_derivative_error(w0).upper()),
+                                                     arb(0, sums.upper())))
+    return _FLOOR_BOUNDS[id(rb)][1]
+
+
 def series_start(co: AbelCoefficients, rb: RemainderBounds, e_n: arb, f_n: arb | None, n: int) -> SeriesStart:
-    """The :class:`SeriesStart` of a pair from its balls at layer n (call inside the working precision)."""
-    w_n = 1 / e_n.sqrt()
-    err_a = rb.abel_error(w_n)
-    a_n = eval_a(co, w_n) + arb(0, err_a.upper())
+    """The :class:`SeriesStart` of a pair from its balls at layer n (call inside the working precision).
+
+    Needs 1 - rho^(n) <= s0^2 (w_n >= w0 = 1/s0): the truncation bounds are those at w0
+    (:class:`FloorBounds`), valid on [w_n, oo).
+    """
+    fb = floor_bounds(rb)
+    w_n = e_n.rsqrt()
+    a_n = eval_a(co, w_n) + arb(0, fb.err_a)
     if f_n is None:
-        return SeriesStart(n, w_n, err_a, a_n, None, None)
-    d_err = arb(0, rb.abel_derivative_error(w_n).upper())
+        return SeriesStart(n, w_n, fb.err_a, a_n, None, None)
     t_n = n * (1 - f_n)
-    start = t_n * w_n ** 3 / 2 * (eval_a_prime(co, w_n) + d_err)          # T_n A'(rho_n)
-    sum_err = (rb.b_sum_error(w_n) + rb.phi_sum_error(w_n)).upper()
-    return SeriesStart(n, w_n, err_a, a_n, d_err, start - eval_b(co, w_n) + arb(0, sum_err))
+    start = t_n * w_n ** 3 / 2 * (eval_a_prime(co, w_n) + fb.d_err)          # T_n A'(rho_n)
+    return SeriesStart(n, w_n, fb.err_a, a_n, fb.d_err, start - eval_b(co, w_n) + fb.sum_err)
 
 
-def _float_newton(co: AbelCoefficients, target: arb) -> arb | None:
-    """Best effort: w with A_N(w) = target to about 50 bits, by Newton's method in float64 (None if out of range)."""
+def _float_newton(co: AbelCoefficients, target: arb) -> tuple[arb, float] | None:
+    """Best effort: w with A_N(w) = target to about 50 bits, by Newton's method in float64, and the
+    float64 slope A_N' of the last step (None if out of range)."""
     t = float(target)
     if not 10 < t < 1e300:
         return None
-    w = (t + 1.5 * math.log(t * float(co.alpha.mid()))) * float(co.alpha.mid())     # leading-order guess
+    alpha = 1 / co.float_constants[0]
+    w = (t + 1.5 * math.log(t * alpha)) * alpha                 # leading-order guess
     for _ in range(60):
         value, slope = eval_a_float(co, w)
         step = (value - t) / slope
@@ -253,7 +295,7 @@ def _float_newton(co: AbelCoefficients, target: arb) -> arb | None:
         if not math.isfinite(w) or w <= 0:
             return None
         if abs(step) <= w * 2.0**-50:
-            return arb(w)
+            return arb(w), slope
     return None
 
 
@@ -276,8 +318,8 @@ def _switch_layer(pair: PairCorrelation, depths: Sequence[int], kernel: str, bit
     Returns n, the balls at every depth <= n, and (1 - rho^(n), 1 - ThetaBar^(n)) as
     Arb balls (None for the NNGP). Call inside ``ctx.workprec(bits)``.
     """
-    n = _first_layer_below(pair, SWITCH_MARGIN * s0 * s0, schedule.first_layer_scale)
     walker = OrbitWalker(pair, kernel, bits, schedule)
+    n = _first_layer_below(float(walker.state.e), SWITCH_MARGIN * s0 * s0)
     bound = arb(s0) * arb(s0)
     by_depth: dict[int, tuple[Ball, Ball | None]] = {}
     pending = sorted(set(depths))
