@@ -616,7 +616,7 @@ def _sweep(
     if cols.n0 != rows.n0:
         raise InputError(f"dimension mismatch: {rows.n0} vs {cols.n0} coordinates")
     symmetric = columns is None
-    if not network.is_seed_family or _deep_non_default(route, depths, network):
+    if not network.is_seed_family:
         return _model_sweep(rows, cols, symmetric, depths, names, digits, route, network, relative_gap,
                             progress, on_plan, scheduler)
     param = network.seed_parameterization()
@@ -669,16 +669,6 @@ def _with_model(results: dict[str, list[KernelResult]], model: Model) -> dict[st
     for res in (r for rs in results.values() for r in rs):
         res.model = model
     return results
-
-
-def _deep_non_default(route: str, depths: Sequence[int], network: Model) -> bool:
-    """A seed-family model other than the default, past ``DIRECT_THRESHOLD`` on the route ``certified``.
-
-    The seed engine has no depth-independent route for it, the model recursion may (an invariant
-    box, :mod:`verify.kernel.invariant_box`), so such sweeps go there.
-    """
-    return (route == "certified" and max(depths) > DIRECT_THRESHOLD
-            and not (network.sigma_w2 == 1 and network.sigma_b2 == 0))
 
 
 def _uses_series(route: str, depths: Sequence[int], default_model: bool) -> bool:
