@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from flint import arb, ctx
 
 from verify.kernel.dual_kernels import ARB, DualKernel
-from verify.kernel.model_enclosures import gap_enclosures, q_image
+from verify.kernel.model_enclosures import pair_image, q_image
 
 METHOD = "invariant box (certified trapping region of the layer map; depth-independent)"
 INFLATION_TRIES = 24
@@ -150,9 +150,8 @@ def box_image(kernel: DualKernel, co: StepCoefficients, box: Box) -> Box:
         f_self, wt = a_term * ratio, co.w * ratio
     e_new, f_new = [], []
     for e, f in zip(box.e, box.f, strict=True):
-        dv, dvd = gap_enclosures(kernel, q, vdd, e)
-        f_next = f * (f_self - wt * dvd) + wt * dvd + co.n_v * dv * s_new
-        e_new.append((e_self * e + co.w * dv * inv_q).intersection(UNIT))
+        e_next, f_next = pair_image(kernel, q, vdd, e, f, e_self, f_self, wt, co.w, co.n_v, inv_q, s_new)
+        e_new.append(e_next.intersection(UNIT))
         f_new.append(f_next.intersection(UNIT))
     return Box(q_new, s_new, tuple(e_new), tuple(f_new))
 

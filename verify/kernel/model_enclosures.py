@@ -116,3 +116,15 @@ def q_image(kernel: DualKernel, a: arb, w: arb, b: arb, q: arb) -> arb:
         slope = (a + w * kernel.V_diag_prime(ARB, q)).abs_upper()
         q_new = q_new + arb(0, (r_q * slope).upper())
     return q_new
+
+
+def pair_image(kernel: DualKernel, q: arb, vdd: arb, e: arb, f: arb, e_self: arb, f_self: arb, wt: arb, w: arb,
+               n_v: arb, inv_q: arb, inv_t: arb) -> tuple[arb, arb]:
+    """One layer of a pair's gaps: (e', f') = (e_self e + w DV/q', f (f_self - wt DVdot) + wt DVdot + n_V DV/t').
+
+    With e_self = a q/q', f_self = (a + w Vdot_d) t/t', wt = w t/t', inv_q = 1/q', inv_t = 1/t' as
+    balls over the states stepped, and DV, DVdot from :func:`gap_enclosures` over the ball ``e``,
+    every term is an enclosure, so both results hold the exact next gaps; f is written once.
+    """
+    dv, dvd = gap_enclosures(kernel, q, vdd, e)
+    return e_self * e + w * dv * inv_q, f * (f_self - wt * dvd) + wt * dvd + n_v * dv * inv_t

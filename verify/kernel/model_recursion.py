@@ -85,7 +85,8 @@ from verify.kernel.invariant_box import (
     Tail,
     find_invariant_box,
 )
-from verify.kernel.model_enclosures import gap_enclosures, q_image
+from verify.kernel.model_enclosures import gap_enclosures as gap_enclosures  # re-exported (tests, docs)
+from verify.kernel.model_enclosures import pair_image, q_image
 
 GUARANTEES = {
     "certified": "certified enclosure",
@@ -345,10 +346,7 @@ class _DirectState:
         wt = w * t * inv_t
         e, f = self.e, self.f
         for i in range(len(e)):
-            dv, dvd = gap_enclosures(kernel, q, vdd, e[i])
-            # f' = f (a t + w t Vdotd - w t DVdot)/t' + (w t DVdot + n_V DV)/t': f written once
-            f[i] = f[i] * (f_self - wt * dvd) + wt * dvd + n_v * dv * inv_t
-            e[i] = e_self * e[i] + w * dv * inv_q
+            e[i], f[i] = pair_image(kernel, q, vdd, e[i], f[i], e_self, f_self, wt, w, n_v, inv_q, inv_t)
         self.layer += 1
 
     def box(self) -> Box:
