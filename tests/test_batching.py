@@ -23,7 +23,7 @@ from verify.core.balls import Ball
 from verify.core.errors import InputError
 from verify.core.precision import meets_digits
 from verify.kernel.asymptotic import bounds, exact_cache
-from verify.kernel.routes import float_enclosure
+from verify.kernel.pair_blocks import float_enclosure
 
 POINTS = [["1", "0", "0"], ["0.6", "0.8", "0"], ["0", "0.28", "0.96"], ["-0.8", "0", "0.6"],
           ["0.48", "0.6", "0.64"], ["0", "0", "-1"]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from verify import kernels_sweep
@@ -52,3 +53,13 @@ def test_unreachable_scheduler_is_one_clear_error(monkeypatch: pytest.MonkeyPatc
         cluster.connect("tcp://127.0.0.1:9")
     with pytest.raises(InputError, match="expected an address"):
         cluster.connect("")
+
+
+def test_cluster_arrays_equal_local_arrays(address: str) -> None:
+    """``arrays=True`` (blocks of rows, float64 enclosures) on the cluster: the local arrays, bit for bit."""
+    local = kernels_sweep(POINTS, [5, 10**4], digits=25, progress=False, arrays=True)
+    remote = kernels_sweep(POINTS, [5, 10**4], digits=25, progress=False, arrays=True, scheduler=address)
+    for name in ("nngp", "ntk"):
+        for a, b in zip(local[name], remote[name], strict=True):
+            assert a.enclosures is not None and b.enclosures is not None
+            assert all(np.array_equal(a.enclosures[k], b.enclosures[k]) for k in a.enclosures)

@@ -9,10 +9,9 @@ the JSON states it in full (``model``) and each depth's ``method`` says how it w
 from __future__ import annotations
 
 import argparse
-import io
 import json
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +29,7 @@ from verify.core.errors import InputError
 from verify.core.params import quoted
 from verify.core.precision import check_digits
 from verify.data.sources import load_dataset
-from verify.kernel.routes import BOTH, ROUTES, KernelResult, kernel_sweep, kernels_sweep
+from verify.kernel.routes import BOTH, CERTIFIED_ROUTES, ROUTES, KernelResult, kernel_sweep, kernels_sweep
 
 MAX_TABLE_COLUMNS = 6
 # Sweep caps, for output size: a sweep prints one full n x n matrix per depth, twice in JSON
@@ -97,14 +96,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise InputError(f"a sweep of {len(depths)} depths over {data.n} points prints {len(depths) * data.n**2} "
                          f"matrix entries; at most {MAX_SWEEP_ENTRIES} (output size): ask for fewer depths")
     names = ("nngp", "ntk") if args.kernel == BOTH else (args.kernel,)
+    npz = out is not None and out.suffix == ".npz"
     options: dict[str, Any] = {"digits": digits, "route": args.route, "model": network,
                                "progress": progress_from_args(args), "on_plan": plan_announcer(args),
-                               "scheduler": args.scheduler}
+                               "scheduler": args.scheduler,
+                               # certified arrays straight from the workers: no ball kept per entry
+                               "arrays": npz and args.route in CERTIFIED_ROUTES}
     if args.kernel == BOTH:                       # one pass: the NTK recursion carries rho
         by_kernel = kernels_sweep(data, depths, **options)
     else:
         by_kernel = {args.kernel: kernel_sweep(data, depths, kernel=args.kernel, **options)}
-    if out is not None and out.suffix == ".npz":
+    if out is not None and npz:
         return _write_npz(out, by_kernel, depths)
     payloads = {name: _payload([r.to_json() for r in by_kernel[name]]) for name in names}
     payload = {"kernel": BOTH, **payloads} if args.kernel == BOTH else payloads[args.kernel]
@@ -118,7 +120,7 @@ def _write_npz(out: Path, by_kernel: dict[str, list[KernelResult]], depths: list
     """float64 arrays per kernel (stacked over depths) and the metadata as a JSON string; no pickles.
 
     Memory: one depth's arrays are written as views (no stacked copy), best-effort radii
-    are a broadcast NaN (no array), and the file's bytes are handed over without a copy.
+    are a broadcast NaN (no array), and the archive is written straight to the file.
     """
     arrays: dict[str, np.ndarray] = {"depths": np.array([str(d) for d in depths])}
     meta = {name: [r.metadata() for r in results] for name, results in by_kernel.items()}
@@ -128,9 +130,7 @@ def _write_npz(out: Path, by_kernel: dict[str, list[KernelResult]], depths: list
             stacked = [a[key] for a in per_depth]
             arrays[f"{name}_{key}"] = stacked[0][np.newaxis] if len(stacked) == 1 else np.stack(stacked)
     arrays["meta"] = np.array(json.dumps(meta))
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)           # type: ignore[arg-type]
-    write_new_file(out, cast(bytes, buffer.getbuffer()))   # a view: only passed to file.write, never copied
+    write_new_file(out, lambda fh: np.savez(fh, **arrays))      # type: ignore[arg-type]
     return {"out": str(out), "format": "npz", "kernels": list(by_kernel), "depths": depths,
             "arrays": sorted(arrays)}
 

@@ -11,9 +11,9 @@ import argparse
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from verify.core.atomic_write import usual_mode, write_atomic
 from verify.core.errors import InputError
@@ -65,16 +65,21 @@ def write_json(path: str | Path, payload: Any) -> Path:
     return write_atomic(path, json.dumps(payload, indent=2) + "\n")
 
 
-def write_new_file(path: str | Path, data: bytes) -> Path:
+def write_new_file(path: str | Path, data: bytes | Callable[[BinaryIO], None]) -> Path:
     """Write ``data`` to a file that must not exist: a temporary file, then a hard link (which
-    fails rather than replace a file that appeared meanwhile), so a reader never sees half a file."""
+    fails rather than replace a file that appeared meanwhile), so a reader never sees half a file.
+
+    ``data`` is the bytes, or a function that writes them to the open file (no copy in memory)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         usual_mode(fd)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if callable(data):
+                data(fh)
+            else:
+                fh.write(data)
         try:
             os.link(tmp, path)
         except FileExistsError:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from verify.core.errors import InputError
-from verify.core.parallel import batches, call_batch, progress_reporter
+from verify.core.parallel import batches, call_batch, hand_over, progress_reporter
 
 CONNECT_SECONDS = 30
 
@@ -45,8 +45,10 @@ def connect(scheduler: Any) -> tuple[Any, bool]:
 
 
 def run_on_cluster(func: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], scheduler: Any, *,
-                   progress: bool | None = None, label: str = "pairs") -> list[Any]:
-    """``[func(*t) for t in tasks]`` in batches on the cluster, results in the order of ``tasks``."""
+                   progress: bool | None = None, label: str = "pairs",
+                   consume: Callable[[int, Any], None] | None = None) -> list[Any]:
+    """``[func(*t) for t in tasks]`` in batches on the cluster, results in the order of ``tasks``
+    (or handed to ``consume`` as they arrive, as :func:`~verify.core.parallel.run_tasks` does)."""
     client, owned = connect(scheduler)
     as_completed = importlib.import_module("dask.distributed").as_completed
     bar = progress_reporter(len(tasks), label, progress)
@@ -57,10 +59,11 @@ def run_on_cluster(func: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], s
         workers = max(1, sum(client.nthreads().values()))
         futures = [client.submit(call_batch, (b.start, func, list(tasks[b.start:b.stop])), pure=False)
                    for b in batches(len(tasks), workers)]
-        results: list[Any] = [None] * len(tasks)
+        results: list[Any] = [None] * (len(tasks) if consume is None else 0)
+        keep = consume or results.__setitem__
         for future in as_completed(futures, loop=client.loop):
             start, outs = future.result()          # a worker's exception is raised here, as locally
-            results[start:start + len(outs)] = outs
+            hand_over(keep, start, outs)
             bar.update(len(outs))
         return results
     finally:

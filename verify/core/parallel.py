@@ -89,6 +89,7 @@ def run_tasks(
     processes: int | None = None,
     cost: int = 1,
     scheduler: Any = None,
+    consume: Callable[[int, Any], None] | None = None,
 ) -> list[Any]:
     """``[func(*t) for t in tasks]``, spread over all cores (or a Dask cluster) when there is enough work.
 
@@ -97,31 +98,39 @@ def run_tasks(
     and one result per batch. ``scheduler`` (an address such as ``"tcp://host:8786"``
     or a ``dask.distributed.Client``) sends the batches to that cluster instead
     (:mod:`verify.core.cluster`). Results keep the order of ``tasks`` and do not depend
-    on where or in which batch a task ran.
+    on where or in which batch a task ran. With ``consume``, each result is handed to
+    ``consume(position, result)`` as it arrives (in any order) and not kept: the return is ``[]``
+    and the caller's memory holds one batch's results at a time.
     """
     if scheduler is not None:
         from verify.core.cluster import run_on_cluster  # dask only when asked for
 
-        return run_on_cluster(func, tasks, scheduler, progress=progress, label=label)
+        return run_on_cluster(func, tasks, scheduler, progress=progress, label=label, consume=consume)
     workers = pool_size(len(tasks), cost, processes)
     bar = progress_reporter(len(tasks), label, progress)
     try:
+        results: list[Any] = [None] * (len(tasks) if consume is None else 0)
+        keep = consume or results.__setitem__
         if workers == 1:
-            out = []
-            for t in tasks:
-                out.append(func(*t))
+            for position, t in enumerate(tasks):
+                keep(position, func(*t))
                 bar.update()
-            return out
-        results: list[Any] = [None] * len(tasks)
+            return results
         ctx = mp.get_context("fork")
         with ctx.Pool(workers) as pool:
             jobs = [(b.start, func, tasks[b.start:b.stop]) for b in batches(len(tasks), workers)]
             for start, outs in pool.imap_unordered(call_batch, jobs):
-                results[start:start + len(outs)] = outs
+                hand_over(keep, start, outs)
                 bar.update(len(outs))
         return results
     finally:
         bar.close()
+
+
+def hand_over(keep: Callable[[int, Any], None], start: int, outs: list[Any]) -> None:
+    """Pass a batch's results, which begin at task ``start``, to ``keep(position, result)``."""
+    for k, out in enumerate(outs):
+        keep(start + k, out)
 
 
 def call_batch(job: tuple[int, Callable[..., Any], Sequence[tuple[Any, ...]]]) -> tuple[int, list[Any]]:

@@ -16,6 +16,8 @@ from flint import arb, ctx, fmpq
 
 from verify.data.dataset import Dataset
 
+Key = tuple[int, int, int]     # (sign(x.x'), num, den): t = num / den in lowest terms
+
 
 @dataclass(frozen=True)
 class PairCorrelation:
@@ -62,32 +64,58 @@ def pair_index(rows: Dataset, cols: Dataset, symmetric: bool) -> tuple[np.ndarra
     gcd: t = (a.b)^2 / (|a|^2 |b|^2) and sign(x.y) = sign(a.b), the same key as
     :func:`pair_correlation` (about 2 us a pair instead of 35).
     """
-    a_int = [_integer_coordinates(p) for p in rows.points]
-    b_int = a_int if symmetric else [_integer_coordinates(p) for p in cols.points]
-    a_norm = [sum(v * v for v in p) for p in a_int]
-    b_norm = a_norm if symmetric else [sum(v * v for v in p) for p in b_int]
+    a_int, a_norm = integer_points(rows)
+    b_int, b_norm = (a_int, a_norm) if symmetric else integer_points(cols)
     index = np.full((rows.n, cols.n), -1, dtype=np.int64)
-    seen: dict[tuple[int, int, int], int] = {}
-    gcd, mul = math.gcd, int.__mul__
+    seen: dict[Key, int] = {}
     for i, (a, na) in enumerate(zip(a_int, a_norm, strict=True)):
-        row = index[i]
         start = i + 1 if symmetric else 0
-        found = []
-        for b, nb in zip(b_int[start:], b_norm[start:], strict=True):
-            xy = sum(map(mul, a, b))
-            num, den = xy * xy, na * nb
-            g = gcd(num, den)
-            found.append(seen.setdefault((-1 if xy < 0 else 1, num // g, den // g), len(seen)))
-        row[start:] = found
+        index[i, start:] = [seen.setdefault(key, len(seen))
+                            for key in correlation_keys(a, na, b_int[start:], b_norm[start:])]
     keys = list(seen)
     order = sorted(range(len(keys)), key=lambda k: (keys[k][0], keys[k][1] / keys[k][2], keys[k][1:]))
     position = np.empty(len(keys) + 1, dtype=np.int64)
     position[order] = np.arange(len(keys))
     position[-1] = -1                              # keeps the -1 cells at -1
-    # num <= den by Cauchy-Schwarz (exact integers); the guard only mirrors pair_correlation's clamp
-    unique = [PairCorrelation(keys[k][0], Fraction(keys[k][1], keys[k][2]) if keys[k][1] <= keys[k][2]
-                              else Fraction(1)) for k in order]
+    unique = [key_correlation(keys[k]) for k in order]
     return position[index], unique
+
+
+def integer_points(data: Dataset) -> tuple[list[tuple[int, ...]], list[int]]:
+    """Every point of ``data`` as integer coordinates a (x = a / D, D > 0) and its |a|^2.
+
+    >>> integer_points(Dataset.from_rows([["0.6", "0.8"]], "none"))
+    ([(3, 4)], [25])
+    """
+    points = [_integer_coordinates(p) for p in data.points]
+    return points, [sum(v * v for v in p) for p in points]
+
+
+def correlation_keys(a: Sequence[int], norm_a: int, others: Sequence[Sequence[int]],
+                     other_norms: Sequence[int]) -> list[Key]:
+    """The exact keys ``(sign(a.b), num, den)`` with num/den = (a.b)^2 / (|a|^2 |b|^2) in lowest terms,
+    of ``a`` against each point of ``others`` (integer coordinates, from :func:`integer_points`).
+
+    >>> correlation_keys((3, 4), 25, [(1, 0), (0, -1)], [1, 1])      # cosines 3/5 and -4/5
+    [(1, 9, 25), (-1, 16, 25)]
+    """
+    gcd, mul = math.gcd, int.__mul__
+    keys = []
+    for b, norm_b in zip(others, other_norms, strict=True):
+        xy = sum(map(mul, a, b))
+        num, den = xy * xy, norm_a * norm_b
+        g = gcd(num, den)
+        keys.append((-1 if xy < 0 else 1, num // g, den // g))
+    return keys
+
+
+def key_correlation(key: Key) -> PairCorrelation:
+    """The :class:`PairCorrelation` of a key of :func:`correlation_keys`.
+
+    num <= den by Cauchy-Schwarz (exact integers); the guard only mirrors :func:`pair_correlation`'s clamp.
+    """
+    sign, num, den = key
+    return PairCorrelation(sign, Fraction(num, den) if num <= den else Fraction(1))
 
 
 def _integer_coordinates(p: Sequence[Fraction]) -> tuple[int, ...]:

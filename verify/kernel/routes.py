@@ -35,12 +35,13 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 import mpmath
 import numpy as np
 
-from verify.core.balls import Ball
+from verify.core.balls import Ball, decimal_upper
 from verify.core.depths import check_depth, depth_text
 from verify.core.errors import InputError
 from verify.core.model import Model
@@ -54,6 +55,7 @@ from verify.kernel.asymptotic.route import asymptotic_pair_sweep, prepare_series
 from verify.kernel.layer_schedule import LayerSchedule, raw_diagonals
 from verify.kernel.model_recursion import DIRECT_MAX_DEPTH, float64_model_sweep
 from verify.kernel.model_route import certified_model_pair, model_diagonals, mpmath_model_pair
+from verify.kernel.pair_blocks import MatrixEnclosures, PairGaps, float_enclosure, float_enclosures, matrix_enclosures
 from verify.kernel.recursion_certified import certified_pair_sweep
 from verify.kernel.recursion_plain import float64_sweep, mpmath_pair_sweep
 
@@ -128,6 +130,9 @@ class KernelResult:
     model: Model | None = None
     # the certified enclosure of ``raw_factor`` where one was computed (models outside the seed family)
     raw_factor_ball: Ball | None = field(default=None, repr=False)
+    # ``arrays=True`` sweeps: the certified float64 enclosures of :meth:`arrays` are the result
+    # (``entries`` and ``gaps`` are then their ``mid`` and ``gap_mid``; no ball is kept)
+    enclosures: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def guarantee(self) -> str:
@@ -144,11 +149,15 @@ class KernelResult:
 
     def mid_array(self) -> np.ndarray:
         """Best effort: the midpoints as a float64 array."""
+        if self.enclosures is not None:
+            return self.enclosures["mid"].copy()
         if isinstance(self.entries, np.ndarray):
             return self.entries.astype(np.float64, copy=True)
         return np.array([[float(v) for v in row] for row in self.entries], dtype=np.float64)
 
     def entry_json(self, i: int, j: int) -> Mapping[str, str | None]:
+        if self.enclosures is not None:
+            return _float_enclosure_json(self.enclosures["mid"][i, j], self.enclosures["rad"][i, j])
         return _value_json(self.entries[i][j], self.digits)
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -159,16 +168,19 @@ class KernelResult:
         gaps 1 - entry. Best-effort routes: ``rad`` and ``gap_rad`` are NaN (no bound).
         The arrays may be views of the result (the float64 route's matrices, a broadcast
         NaN): treat them as read-only. Certified results made by a sweep are converted
-        once per distinct pair (:func:`float_enclosure`), not once per entry.
+        once per distinct pair (:func:`float_enclosure`), not once per entry; those of an
+        ``arrays=True`` sweep are the result itself.
         """
+        if self.enclosures is not None:
+            return self.enclosures
         if isinstance(self.entries, np.ndarray):                  # float64 route: best effort
             nan = np.broadcast_to(np.nan, self.shape)             # no memory: a view of one NaN
             return {"mid": self.entries, "rad": nan, "gap_mid": np.asarray(self.gaps, dtype=np.float64),
                     "gap_rad": nan}
         if self.distinct is not None:
             index, values, gaps = self.distinct
-            return {**_scattered(index, *_float_enclosures(values), "", 1),
-                    **_scattered(index, *_float_enclosures(gaps), "gap_", 0)}
+            return {**_scattered(index, *float_enclosures(values), "", 1),
+                    **_scattered(index, *float_enclosures(gaps), "gap_", 0)}
         out: dict[str, np.ndarray] = {}
         for key, rows in (("", self.entries), ("gap_", self.gaps)):
             mid = np.empty(self.shape)
@@ -188,10 +200,15 @@ class KernelResult:
         return {
             **self.metadata(),
             "matrix": [[self.entry_json(i, j) for j in range(cols)] for i in range(rows)],
-            "one_minus_matrix": [[_value_json(self.gaps[i][j], self.digits) for j in range(cols)]
+            "one_minus_matrix": [[self._gap_json(i, j) for j in range(cols)]
                                  for i in range(rows)] if self.route in CERTIFIED_ROUTES else None,
             **self.extra,
         }
+
+    def _gap_json(self, i: int, j: int) -> Mapping[str, str | None]:
+        if self.enclosures is not None:
+            return _float_enclosure_json(self.enclosures["gap_mid"][i, j], self.enclosures["gap_rad"][i, j])
+        return _value_json(self.gaps[i][j], self.digits)
 
     def metadata(self) -> dict[str, Any]:
         """Everything of :meth:`to_json` but the matrices (what the result is, and how it was made)."""
@@ -256,42 +273,6 @@ def resolve_model(param: Parameterization | None, model: Model | None) -> Model:
     return model
 
 
-def float_enclosure(ball: Ball) -> tuple[float, float]:
-    """(m, r) in float64 with |x - m| <= r for every x in the ball: :meth:`Ball.float_enclosure`
-    in integer arithmetic (about 5x faster; it runs once per distinct pair of a large matrix).
-
-    m is ``man * 2^exp`` correctly rounded (Python's int division rounds correctly) and r is
-    ``rad + |c - m|``, formed exactly over a common power of two, rounded to nearest and
-    moved up one ulp if that fell below it.
-
-    >>> float_enclosure(Ball(1, -2, 1, -60)) == Ball(1, -2, 1, -60).float_enclosure()
-    True
-    >>> float_enclosure(Ball(2**80 + 1, -80, 0, 0))       # 1 + 2^-80: rounds to 1, r covers the rest
-    (1.0, 8.271806125530277e-25)
-    """
-    man, exp = ball.man, ball.exp
-    m = man / (1 << -exp) if exp < 0 else float(man << exp)
-    p, q = m.as_integer_ratio()
-    shift = max(0, -exp, q.bit_length() - 1, -ball.rad_exp)          # everything over 2^shift
-    exact = man << (shift + exp)
-    rounded = p << (shift - q.bit_length() + 1)
-    total = abs(exact - rounded) + (ball.rad_man << (shift + ball.rad_exp))
-    r = total / (1 << shift)
-    pr, qr = r.as_integer_ratio()
-    if pr << shift < total * qr:                                       # r < total / 2^shift
-        r = math.nextafter(r, math.inf)
-    return m, r
-
-
-def _float_enclosures(balls: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """(mids, rads): :func:`float_enclosure` of every ball, as float64 arrays."""
-    mids = np.empty(len(balls))
-    rads = np.empty(len(balls))
-    for u, value in enumerate(balls):
-        mids[u], rads[u] = float_enclosure(value)
-    return mids, rads
-
-
 def _scattered(index: np.ndarray, mid: np.ndarray, rad: np.ndarray, key: str,
                diagonal: int) -> dict[str, np.ndarray]:
     """``{key + "mid", key + "rad"}``: the distinct pairs' float enclosures placed by ``index``.
@@ -303,6 +284,18 @@ def _scattered(index: np.ndarray, mid: np.ndarray, rad: np.ndarray, key: str,
     rads = np.append(rad, 0.0)
     full = np.where(index >= 0, index, index.T) if index.shape[0] == index.shape[1] else index
     return {f"{key}mid": mids[full], f"{key}rad": rads[full]}
+
+
+def _float_enclosure_json(mid: float, rad: float) -> Mapping[str, str]:
+    """A float64 enclosure (|x - mid| <= rad) as decimals that still enclose x: ``mid`` as its
+    shortest repr and ``rad`` rounded up to 3 digits after adding the gap between that repr and
+    the double ``mid`` (exact rational arithmetic).
+
+    >>> _float_enclosure_json(0.1, 1e-30)       # the double 0.1 is 5.6e-18 above the decimal 0.1
+    {'mid': '0.1', 'rad': '5.56e-18'}
+    """
+    text = repr(float(mid))
+    return {"mid": text, "rad": decimal_upper(Fraction(rad) + abs(Fraction(text) - Fraction(mid)))}
 
 
 def _value_json(value: Any, digits: int) -> Mapping[str, str | None]:
@@ -520,6 +513,7 @@ def kernel_sweep(
     scheduler: Any = None,
     *,
     model: Model | None = None,
+    arrays: bool = False,
 ) -> list[KernelResult]:
     """Normalized kernel matrices at every depth in ``depths``, in one pass per pair.
 
@@ -535,11 +529,15 @@ def kernel_sweep(
     ``model`` (a :class:`~verify.core.model.Model`) states the network instead of ``param``
     (not both): seed-family models run exactly as their ``param``; the others run direct
     iteration of :mod:`verify.kernel.model_recursion` (``certified-asymptotic`` is refused).
+    ``arrays=True`` (certified routes, for thousands of points) keeps no ball: each result holds
+    the certified float64 enclosures of :meth:`KernelResult.arrays` (``mid``, ``rad`` and the
+    gaps', 32 bytes an entry) and nothing per entry, computed by blocks of rows
+    (:mod:`verify.kernel.pair_blocks`).
     For both kernels from one pass see :func:`kernels_sweep`.
     """
     kernel = check_choice(kernel, KERNELS, "kernel")
     return _sweep(data, depths, kernel, digits, route, project, param, progress, columns, relative_gap,
-                  on_plan, scheduler, model)[kernel]
+                  on_plan, scheduler, model, arrays)[kernel]
 
 
 def kernels_sweep(
@@ -556,6 +554,7 @@ def kernels_sweep(
     scheduler: Any = None,
     *,
     model: Model | None = None,
+    arrays: bool = False,
 ) -> dict[str, list[KernelResult]]:
     """NNGP and NTK matrices at every depth from one pass: ``{"nngp": [...], "ntk": [...]}``.
 
@@ -583,7 +582,7 @@ def kernels_sweep(
     ('erf', 'direct iteration')
     """
     return _sweep(data, depths, BOTH, digits, route, project, param, progress, columns, relative_gap, on_plan,
-                  scheduler, model)
+                  scheduler, model, arrays)
 
 
 def _sweep(
@@ -600,6 +599,7 @@ def _sweep(
     on_plan: Callable[[SweepPlan], None] | None = None,
     scheduler: Any = None,
     model: Model | None = None,
+    arrays: bool = False,
 ) -> dict[str, list[KernelResult]]:
     """The sweep behind :func:`kernel_sweep` and :func:`kernels_sweep`: results by kernel name."""
     kernel = check_choice(kernel, (*KERNELS, BOTH), "kernel")
@@ -618,7 +618,7 @@ def _sweep(
     symmetric = columns is None
     if not network.is_seed_family:
         return _model_sweep(rows, cols, symmetric, depths, names, digits, route, network, relative_gap,
-                            progress, on_plan, scheduler)
+                            progress, on_plan, scheduler, arrays)
     param = network.seed_parameterization()
     schedule = LayerSchedule(param.sigma_w2, param.sigma_b2, rows.n0)
     _check_route_limits(route, max(depths), schedule.is_default)
@@ -632,12 +632,23 @@ def _sweep(
         return _with_model(_float64_results(rows, cols, symmetric, depths, names, digits, param, seed_float64),
                            network)
 
+    certified = route in CERTIFIED_ROUTES
+    if certified and arrays:
+        if on_plan is not None:
+            on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, schedule.is_default))
+        if _uses_series(route, depths, schedule.is_default):
+            prepare_series(digits)          # once, here: forked workers inherit it
+        found = matrix_enclosures(rows, cols, symmetric, (len(depths), len(names)),
+                                  partial(_seed_pair_gaps, depths=depths, kernel=kernel, digits=digits,
+                                          schedule=schedule, relative_gap=relative_gap, route=route),
+                                  progress=progress, scheduler=scheduler, cost=_task_cost(route, depths))
+        return _with_model(_enclosure_results(found, depths, names, digits, lambda name, d, bits: _result(
+            name, d, digits, route, param, bits, None, None, rows)), network)
     index, unique = pair_index(rows, cols, symmetric)
     if on_plan is not None:
         on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, schedule.is_default, len(unique)))
     methods: list[str] = ["mpmath iteration" if route == "mpmath" else "exact (no off-diagonal pair)"] * len(depths)
     cost = _task_cost(route, depths)
-    certified = route in CERTIFIED_ROUTES
     if certified:
         if _uses_series(route, depths, schedule.is_default) and unique:
             prepare_series(digits)          # once, here: forked workers inherit it
@@ -671,6 +682,34 @@ def _with_model(results: dict[str, list[KernelResult]], model: Model) -> dict[st
     return results
 
 
+def _seed_pair_gaps(pair: PairCorrelation, depths: Sequence[int], kernel: str, digits: int,
+                    schedule: LayerSchedule, relative_gap: bool, route: str) -> PairGaps:
+    """:func:`_certified_task` with one tuple of gap balls (one per kernel) per depth."""
+    gaps, bits, methods = _certified_task(pair, depths, kernel, digits, schedule, relative_gap, route)
+    return [g if isinstance(g, tuple) else (g,) for g in gaps], bits, methods
+
+
+def _model_pair_gaps(pair: PairCorrelation, depths: Sequence[int], names: Sequence[str], digits: int,
+                     model: Model, n0: int, relative_gap: bool, box: bool) -> PairGaps:
+    """:func:`~verify.kernel.model_route.certified_model_pair` reduced to its gap balls."""
+    rows, bits, methods = certified_model_pair(pair, depths, names, digits, model, n0, relative_gap, box)
+    return [tuple(gap for _, gap in row) for row in rows], bits, methods
+
+
+def _enclosure_results(found: MatrixEnclosures, depths: Sequence[int], names: Sequence[str], digits: int,
+                       make: Callable[[str, int, int], KernelResult]) -> dict[str, list[KernelResult]]:
+    """The results of an ``arrays=True`` sweep: ``make(name, depth, bits)`` with the enclosures filled in."""
+    results: dict[str, list[KernelResult]] = {name: [] for name in names}
+    for k, d in enumerate(depths):
+        for pos, name in enumerate(names):
+            res = make(name, d, found.bits or bits_for_digits(digits))
+            res.enclosures = found.arrays(pos, k)
+            res.entries, res.gaps = res.enclosures["mid"], res.enclosures["gap_mid"]
+            res.method = _methods_text(found.methods[k])
+            results[name].append(res)
+    return results
+
+
 def _uses_series(route: str, depths: Sequence[int], default_model: bool) -> bool:
     """Whether a certified sweep runs the asymptotic series for some depth."""
     return route == "certified-asymptotic" or (route == "certified" and default_model
@@ -696,7 +735,8 @@ def _check_route_limits(route: str, top: int, default_model: bool, model_route: 
 
 def _model_sweep(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int], names: tuple[str, ...],
                  digits: int, route: str, model: Model, relative_gap: bool, progress: bool | None,
-                 on_plan: Callable[[SweepPlan], None] | None, scheduler: Any) -> dict[str, list[KernelResult]]:
+                 on_plan: Callable[[SweepPlan], None] | None, scheduler: Any,
+                 arrays: bool = False) -> dict[str, list[KernelResult]]:
     """A model outside the seed family: direct iteration per distinct pair (:mod:`verify.kernel.model_route`)."""
     if route == "certified-asymptotic":
         raise InputError(f"{model.name}: no depth-independent (asymptotic) route for this model; "
@@ -719,13 +759,31 @@ def _model_sweep(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int
                 res.raw_factor = mpmath.mpf(float(getattr(diagonal.at(res.depth), f"{name}_diag")))
         return out
 
+    certified = route in CERTIFIED_ROUTES
+    bits = mpmath_bits(digits, max(depths))
+    box = route != "certified-direct"
+
+    def make(name: str, d: int, bits_used: int, entries: Any = None, gaps: Any = None,
+             method: str = "") -> KernelResult:
+        diag = diagonals[(d, name)]
+        factor = diag.mid_mpf() if isinstance(diag, Ball) else diag
+        return KernelResult(name, d, digits, route, param, bits_used, entries, gaps, factor, rows.n0,
+                            rows.project, rows.name, method, model=model,
+                            raw_factor_ball=diag if isinstance(diag, Ball) else None)
+
+    if certified and arrays:
+        if on_plan is not None:
+            on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, False, model_route=True))
+        found = matrix_enclosures(rows, cols, symmetric, (len(depths), len(names)),
+                                  partial(_model_pair_gaps, depths=depths, names=names, digits=digits, model=model,
+                                          n0=rows.n0, relative_gap=relative_gap, box=box),
+                                  progress=progress, scheduler=scheduler, cost=max(depths))
+        diagonals = model_diagonals(model, depths, rows.n0, "certified", digits, bits)
+        return _enclosure_results(found, depths, names, digits, make)
     index, unique = pair_index(rows, cols, symmetric)
     if on_plan is not None:
         on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, False, len(unique), model_route=True))
-    certified = route in CERTIFIED_ROUTES
-    bits = mpmath_bits(digits, max(depths))
     if certified:
-        box = route != "certified-direct"
         tasks: list[tuple[Any, ...]] = [(p, depths, names, digits, model, rows.n0, relative_gap, box) for p in unique]
         outs = run_tasks(certified_model_pair, tasks, progress=progress, cost=max(depths), scheduler=scheduler)
     else:
@@ -735,28 +793,26 @@ def _model_sweep(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int
     bits_used = max((o[1] for o in outs), default=bits_for_digits(digits))
     results: dict[str, list[KernelResult]] = {name: [] for name in names}
     for k, d in enumerate(depths):
-        method = _methods_text([o[2][k] for o in outs]) if certified else "mpmath iteration"
+        method = _methods_text(Counter(o[2][k] for o in outs)) if certified else "mpmath iteration"
         for pos, name in enumerate(names):
             values = [o[0][k][pos][0] for o in outs]
             gaps = [o[0][k][pos][1] for o in outs]
             entries, gap_rows = _assemble(index, values, gaps, symmetric, certified)
-            diag = diagonals[(d, name)]
-            factor = diag.mid_mpf() if isinstance(diag, Ball) else diag
-            res = KernelResult(name, d, digits, route, param, bits_used, entries, gap_rows, factor, rows.n0,
-                               rows.project, rows.name, method if unique else "exact (no off-diagonal pair)",
-                               model=model, raw_factor_ball=diag if isinstance(diag, Ball) else None)
+            res = make(name, d, bits_used, entries, gap_rows, method if unique else "exact (no off-diagonal pair)")
             if certified:
                 res.distinct = (index, values, gaps)
             results[name].append(res)
     return results
 
 
-def _methods_text(methods: list[str]) -> str:
+def _methods_text(counts: Counter[str]) -> str:
     """One method for a depth's pairs: the common one, else each with its count of pairs."""
-    counts = Counter(methods)
+    if not counts:
+        return "exact (no off-diagonal pair)"
     if len(counts) == 1:
-        return methods[0]
-    return "; ".join(f"{m} ({c} of {len(methods)} pairs)" for m, c in counts.most_common())
+        return next(iter(counts))
+    total = sum(counts.values())
+    return "; ".join(f"{m} ({c} of {total} pairs)" for m, c in counts.most_common())
 
 
 def _unique_values(per_pair: list[Any], route: str, bits: int) -> tuple[list[Any], list[Any]]:
