@@ -11,8 +11,10 @@ Cases:
 
 * ``startup``: ``ntk-verify --help`` and one pair at depth 1e5, end to end (separate
   processes, after one warm run), against ``python -c "import numpy, mpmath"``.
-* ``certified_both``: both kernels certified at depth 1e4, 30 digits, with the float64
-  arrays of ``--out FILE.npz``.
+* ``certified_both``: both kernels certified at depth 1e4, 30 digits, as the float64
+  enclosures of ``--out FILE.npz`` (blocks of rows, :mod:`verify.kernel.pair_blocks`).
+* ``memory``: the peak memory of ``kernel --kernel both --out FILE.npz`` at depth 1e4 in a
+  fresh process (n = 5000 at ``--size large``: about an hour on two cores).
 * ``certified_vs_float64_loop``: the certified NTK at depth 1e5 against a hand-written
   vectorized numpy loop over the same cosines at the same depth (and how wrong the loop is).
 * ``float64_vs_neural_tangents``: the float64 route (both kernels) at depth 50 against
@@ -45,10 +47,11 @@ from verify.data.sources import load_dataset
 from verify.kernel.routes import KernelResult, kernel_sweep, kernels_sweep
 
 SIZES: dict[str, dict[str, int]] = {
-    "small": {"both_n": 60, "loop_n": 40, "nt_n": 200, "cluster_n": 40},
-    "large": {"both_n": 1000, "loop_n": 300, "nt_n": 1000, "cluster_n": 300},
+    "small": {"both_n": 60, "memory_n": 100, "loop_n": 40, "nt_n": 200, "cluster_n": 40},
+    "large": {"both_n": 1000, "memory_n": 5000, "loop_n": 300, "nt_n": 1000, "cluster_n": 300},
 }
-CASES = ("startup", "certified_both", "certified_vs_float64_loop", "float64_vs_neural_tangents", "cluster_vs_local")
+CASES = ("startup", "certified_both", "memory", "certified_vs_float64_loop", "float64_vs_neural_tangents",
+         "cluster_vs_local")
 DIGITS = 30
 BOTH_DEPTH = 10**4
 LOOP_DEPTH = 10**5
@@ -107,29 +110,72 @@ def bench_startup(size: str = "small", progress: bool | None = None) -> dict[str
 # ---- certified, both kernels -------------------------------------------------------------
 
 def bench_certified_both(size: str = "small", progress: bool | None = None) -> dict[str, Any]:
-    """n points at depth 1e4, both kernels, 30 certified digits, with the npz arrays (target: 120 s at n = 1000)."""
+    """n points at depth 1e4, both kernels, 30 certified digits, as the float64 enclosures of
+    ``kernel --out FILE.npz`` (``arrays=True``; target: 120 s at n = 1000)."""
     n = SIZES[size]["both_n"]
     data = _points(n)
     pairs = n * (n - 1) // 2
-    both, t_kernels = _timed(lambda: kernels_sweep(data, [BOTH_DEPTH], DIGITS, progress=progress))
-    arrays, t_arrays = _timed(lambda: [r.arrays() for rs in both.values() for r in rs])
+    both, t_kernels = _timed(lambda: kernels_sweep(data, [BOTH_DEPTH], DIGITS, progress=progress, arrays=True))
     workers = pool_size(pairs, 1000)
     worst = min(_min_digits(r) for rs in both.values() for r in rs)
     return {
         "n": n, "pairs": pairs, "depth": BOTH_DEPTH, "digits": DIGITS, "kernels": "nngp and ntk, one pass",
         "workers": workers,
-        "seconds": round(t_kernels + t_arrays, 2),
-        "kernel_seconds": round(t_kernels, 2),
-        "arrays_seconds": round(t_arrays, 2),
+        "seconds": round(t_kernels, 2),
         "core_ms_per_pair": round(1e3 * t_kernels * workers / pairs, 3),
-        "min_correct_digits": worst,
+        "min_correct_digits_float64": worst,
         "target_seconds_at_n_1000": 120,
-        "arrays": sorted(arrays[0]),
+        "arrays": sorted(both["ntk"][0].arrays()),
     }
 
 
 def _min_digits(res: KernelResult) -> float:
-    return round(min(b.correct_digits() for row in res.entries for b in row), 2)
+    """The fewest correct digits of any off-diagonal entry's float64 enclosure (-log10 rad/|mid|):
+    about 16 (the float64 rounding of the 30-digit balls)."""
+    z = res.arrays()
+    off = np.eye(*z["mid"].shape) == 0
+    return round(float(np.min(-np.log10(z["rad"][off] / np.abs(z["mid"][off])))), 2)
+
+
+# ---- memory ----------------------------------------------------------------------------
+
+MEMORY_SCRIPT = """
+import json, resource, sys, tempfile, time
+from pathlib import Path
+from verify.cli import main
+n, depth = sys.argv[1], sys.argv[2]
+with tempfile.TemporaryDirectory() as tmp:
+    out = Path(tmp) / "k.npz"
+    start = time.perf_counter()
+    code = main(["kernel", "--data", "builtin:sphere-" + n, "--depth", depth, "--kernel", "both",
+                 "--out", str(out), "--quiet"])
+    seconds = time.perf_counter() - start
+    size = out.stat().st_size
+print(json.dumps({"exit": code, "seconds": seconds, "npz_bytes": size,
+                  "parent_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "worker_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+
+def bench_memory(size: str = "small", progress: bool | None = None) -> dict[str, Any]:
+    """Peak memory of ``kernel --kernel both --out FILE.npz`` (certified, 30 digits) in a fresh process
+    (target: n = 5000 at depth 1e4 in at most 4 GB). Linux/macOS (``resource``); ru_maxrss in kB as on Linux."""
+    n, depth = SIZES[size]["memory_n"], BOTH_DEPTH
+    run = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(n), str(depth)], check=True,
+                         capture_output=True, text=True)
+    got = json.loads(run.stdout.strip().splitlines()[-1])
+    workers = pool_size(n * (n - 1) // 2, 1000)
+    parent, worker = got["parent_kb"] / 1024, got["worker_kb"] / 1024
+    return {
+        "n": n, "depth": depth, "digits": DIGITS, "kernels": "nngp and ntk", "exit": got["exit"],
+        "seconds": round(got["seconds"], 1),
+        "npz_mb": round(got["npz_bytes"] / 2**20, 1),
+        "peak_parent_mb": round(parent, 1),
+        "peak_largest_worker_mb": round(worker, 1),
+        "peak_total_mb_at_most": round(parent + workers * worker, 1),
+        "result_arrays_mb": round(2 * 4 * n * n * 8 / 2**20, 1),
+        "target_mb_at_n_5000": 4096,
+    }
 
 
 # ---- certified vs a numpy loop -------------------------------------------------------------
@@ -289,6 +335,7 @@ def bench_cluster_vs_local(size: str = "small", progress: bool | None = None) ->
 RUNNERS: dict[str, Callable[..., dict[str, Any]]] = {
     "startup": bench_startup,
     "certified_both": bench_certified_both,
+    "memory": bench_memory,
     "certified_vs_float64_loop": bench_certified_vs_float64_loop,
     "float64_vs_neural_tangents": bench_float64_vs_neural_tangents,
     "cluster_vs_local": bench_cluster_vs_local,

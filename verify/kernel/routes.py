@@ -77,16 +77,18 @@ DIRECT_THRESHOLD = 1000
 # Rough cost model behind the up-front estimate (SweepPlan.rough_seconds), measured on one core
 # of the development machine (python-flint 0.9, one pair, 30 digits unless said): a certified
 # layer 4-7 us (14-31 us at 300 digits; 15-20 us for the NTK with rho), the asymptotic series
-# about 1 ms a pair with its ~50 direct layers to the switch point (both kernels), an mpmath
-# layer 30-50 us, a fixed 0.1-0.15 ms a pair, and 60-70 us a matrix entry a depth to
-# assemble the result and write it as JSON. Rough: within a factor of about 3.
+# about 0.4 ms a pair with its ~20 direct layers to the switch point (both kernels; 0.53 ms a
+# pair in all at n = 1000, depth 1e4), an mpmath layer 30-50 us, a fixed 0.1-0.15 ms a pair,
+# and 60-70 us a matrix entry a depth to assemble the result and write it as JSON (well under
+# 1 us as float64 arrays). Rough: within a factor of about 3.
 SECONDS_PER_PAIR = 1.5e-4
 SECONDS_PER_PAIR_LAYER = 4e-6           # certified direct iteration at 30 digits; x (1 + digits/100)
-SECONDS_PER_SERIES_PAIR = 1e-3          # asymptotic series at 30 digits; x max(1/2, digits/30)
+SECONDS_PER_SERIES_PAIR = 4e-4          # asymptotic series at 30 digits; x max(1/2, digits/30)
 SECONDS_PER_MPMATH_LAYER = 4e-5
 SECONDS_PER_FLOAT64_LAYER = 5e-8
 SERIES_SETUP_SECONDS = 0.3              # coefficients once per process, bounds once per machine (disk cache)
 SECONDS_PER_ENTRY = 7e-5                # one entry of one depth's matrix: assembly and JSON
+SECONDS_PER_ARRAY_ENTRY = 5e-8          # the same as float64 arrays (``arrays=True``: placed and written)
 # models outside the seed family (verify.kernel.model_route), one pair, both kernels, 30 digits, certified:
 # 0.2-0.6 ms a layer (sign 0.2, abs 0.3, erf 0.4, gelu 0.6; diagonal and precision loop included)
 SECONDS_PER_MODEL_LAYER = 4e-4
@@ -406,7 +408,7 @@ class SweepPlan:
     cols: int
     symmetric: bool
     pairs: int
-    distinct: int
+    distinct: int | None          # None: not counted up front (blocks of rows deduplicate as they go)
     depths: tuple[int, ...]
     route: str
     digits: int
@@ -421,7 +423,8 @@ class SweepPlan:
         else:
             depth = f"{len(self.depths)} depths {depth_text(self.depths[0])}..{depth_text(self.depths[-1])}"
         cores = f" on {self.workers} cores" if self.workers > 1 else ""
-        return (f"{points}, {self.pairs} pairs ({self.distinct} distinct cosines), {depth}, "
+        distinct = "" if self.distinct is None else f" ({self.distinct} distinct cosines)"
+        return (f"{points}, {self.pairs} pairs{distinct}, {depth}, "
                 f"route {self.route}, {self.digits} digits: rough estimate {duration_text(self.rough_seconds)}"
                 f"{cores}")
 
@@ -475,14 +478,15 @@ def _rough_seconds_per_pair(route: str, depths: Sequence[int], digits: int, defa
 
 
 def sweep_plan(rows: Dataset, cols: Dataset, symmetric: bool, depths: Sequence[int], route: str,
-               digits: int, default_model: bool, distinct: int | None = None, model_route: bool = False) -> SweepPlan:
+               digits: int, default_model: bool, distinct: int | None = None, model_route: bool = False,
+               arrays: bool = False) -> SweepPlan:
     """The plan of a sweep: pair counts and a rough time (``distinct`` defaults to every pair;
-    ``model_route``: a model outside the seed family)."""
+    ``model_route``: a model outside the seed family; ``arrays``: float64 arrays, not balls and JSON)."""
     pairs = rows.n * (rows.n - 1) // 2 if symmetric else rows.n * cols.n
-    distinct = pairs if distinct is None else distinct
-    workers = pool_size(distinct, _task_cost(route, depths))
-    compute = distinct * _rough_seconds_per_pair(route, depths, digits, default_model, model_route) / workers
-    output = rows.n * cols.n * len(depths) * SECONDS_PER_ENTRY
+    distinct = None if arrays else pairs if distinct is None else distinct
+    workers = pool_size(distinct or pairs, _task_cost(route, depths))
+    compute = (distinct or pairs) * _rough_seconds_per_pair(route, depths, digits, default_model, model_route) / workers
+    output = rows.n * cols.n * len(depths) * (SECONDS_PER_ARRAY_ENTRY if arrays else SECONDS_PER_ENTRY)
     return SweepPlan(rows.n, cols.n, symmetric, pairs, distinct, tuple(depths), route, digits, workers,
                      _series_setup_seconds(route, depths, digits, default_model) + compute + output)
 
@@ -635,7 +639,7 @@ def _sweep(
     certified = route in CERTIFIED_ROUTES
     if certified and arrays:
         if on_plan is not None:
-            on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, schedule.is_default))
+            on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, schedule.is_default, arrays=True))
         if _uses_series(route, depths, schedule.is_default):
             prepare_series(digits)          # once, here: forked workers inherit it
         found = matrix_enclosures(rows, cols, symmetric, (len(depths), len(names)),
@@ -773,7 +777,7 @@ def _model_sweep(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int
 
     if certified and arrays:
         if on_plan is not None:
-            on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, False, model_route=True))
+            on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, False, model_route=True, arrays=True))
         found = matrix_enclosures(rows, cols, symmetric, (len(depths), len(names)),
                                   partial(_model_pair_gaps, depths=depths, names=names, digits=digits, model=model,
                                           n0=rows.n0, relative_gap=relative_gap, box=box),
