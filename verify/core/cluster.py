@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from verify.core.errors import InputError
-from verify.core.parallel import batches, call_batch, hand_over, progress_reporter
+from verify.core.parallel import BATCH_MAX, batches, call_batch, hand_over, progress_reporter
 
 CONNECT_SECONDS = 30
 
@@ -46,7 +46,7 @@ def connect(scheduler: Any) -> tuple[Any, bool]:
 
 def run_on_cluster(func: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], scheduler: Any, *,
                    progress: bool | None = None, label: str = "pairs",
-                   consume: Callable[[int, Any], None] | None = None) -> list[Any]:
+                   consume: Callable[[int, Any], None] | None = None, batch_max: int = BATCH_MAX) -> list[Any]:
     """``[func(*t) for t in tasks]`` in batches on the cluster, results in the order of ``tasks``
     (or handed to ``consume`` as they arrive, as :func:`~verify.core.parallel.run_tasks` does)."""
     client, owned = connect(scheduler)
@@ -58,7 +58,7 @@ def run_on_cluster(func: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], s
             return []
         workers = max(1, sum(client.nthreads().values()))
         futures = [client.submit(call_batch, (b.start, func, list(tasks[b.start:b.stop])), pure=False)
-                   for b in batches(len(tasks), workers)]
+                   for b in batches(len(tasks), workers, batch_max)]
         results: list[Any] = [None] * (len(tasks) if consume is None else 0)
         keep = consume or results.__setitem__
         for future in as_completed(futures, loop=client.loop):

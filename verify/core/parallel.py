@@ -68,15 +68,15 @@ def pool_size(n_tasks: int, cost: int = 1, processes: int | None = None) -> int:
     return min(workers, n_tasks)
 
 
-def batches(n_tasks: int, workers: int) -> list[range]:
-    """Consecutive batches of task positions: at most BATCH_MAX each, about BATCHES_PER_WORKER per worker.
+def batches(n_tasks: int, workers: int, most: int = BATCH_MAX) -> list[range]:
+    """Consecutive batches of task positions: at most ``most`` each, about BATCHES_PER_WORKER per worker.
 
     >>> [len(b) for b in batches(10, 2)]
     [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
     >>> [len(b) for b in batches(100_000, 2)][:2], len(batches(100_000, 2))
     ([256, 256], 391)
     """
-    size = max(1, min(BATCH_MAX, -(-n_tasks // (BATCHES_PER_WORKER * max(1, workers)))))
+    size = max(1, min(most, -(-n_tasks // (BATCHES_PER_WORKER * max(1, workers)))))
     return [range(start, min(start + size, n_tasks)) for start in range(0, n_tasks, size)]
 
 
@@ -90,6 +90,7 @@ def run_tasks(
     cost: int = 1,
     scheduler: Any = None,
     consume: Callable[[int, Any], None] | None = None,
+    batch_max: int = BATCH_MAX,
 ) -> list[Any]:
     """``[func(*t) for t in tasks]``, spread over all cores (or a Dask cluster) when there is enough work.
 
@@ -100,12 +101,14 @@ def run_tasks(
     (:mod:`verify.core.cluster`). Results keep the order of ``tasks`` and do not depend
     on where or in which batch a task ran. With ``consume``, each result is handed to
     ``consume(position, result)`` as it arrives (in any order) and not kept: the return is ``[]``
-    and the caller's memory holds one batch's results at a time.
+    and the caller's memory holds one batch's results at a time. ``batch_max`` caps the tasks
+    a batch holds (1 for tasks that are themselves batches, such as blocks of pairs).
     """
     if scheduler is not None:
         from verify.core.cluster import run_on_cluster  # dask only when asked for
 
-        return run_on_cluster(func, tasks, scheduler, progress=progress, label=label, consume=consume)
+        return run_on_cluster(func, tasks, scheduler, progress=progress, label=label, consume=consume,
+                              batch_max=batch_max)
     workers = pool_size(len(tasks), cost, processes)
     bar = progress_reporter(len(tasks), label, progress)
     try:
@@ -118,7 +121,7 @@ def run_tasks(
             return results
         ctx = mp.get_context("fork")
         with ctx.Pool(workers) as pool:
-            jobs = [(b.start, func, tasks[b.start:b.stop]) for b in batches(len(tasks), workers)]
+            jobs = [(b.start, func, tasks[b.start:b.stop]) for b in batches(len(tasks), workers, batch_max)]
             for start, outs in pool.imap_unordered(call_batch, jobs):
                 hand_over(keep, start, outs)
                 bar.update(len(outs))

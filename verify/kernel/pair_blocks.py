@@ -50,13 +50,30 @@ def float_enclosure(ball: Ball) -> tuple[float, float]:
     >>> float_enclosure(Ball(2**80 + 1, -80, 0, 0))       # 1 + 2^-80: rounds to 1, r covers the rest
     (1.0, 8.271806125530277e-25)
     """
+    return _float_enclosure(ball.man, ball.exp, ball.rad_man, ball.rad_exp)
+
+
+def float_enclosure_one_minus(ball: Ball) -> tuple[float, float]:
+    """:func:`float_enclosure` of ``ball.one_minus()`` without making that ball: the result
+    depends only on the values (mid and rad), not on how they are written, so it is the same.
+
+    >>> b = Ball(3, -70, 1, -75)
+    >>> float_enclosure_one_minus(b) == float_enclosure(b.one_minus())
+    True
+    """
     man, exp = ball.man, ball.exp
+    if exp >= 0:
+        return _float_enclosure(1 - (man << exp), 0, ball.rad_man, ball.rad_exp)
+    return _float_enclosure((1 << -exp) - man, exp, ball.rad_man, ball.rad_exp)
+
+
+def _float_enclosure(man: int, exp: int, rad_man: int, rad_exp: int) -> tuple[float, float]:
     m = man / (1 << -exp) if exp < 0 else float(man << exp)
     p, q = m.as_integer_ratio()
-    shift = max(0, -exp, q.bit_length() - 1, -ball.rad_exp)          # everything over 2^shift
+    shift = max(0, -exp, q.bit_length() - 1, -rad_exp)               # everything over 2^shift
     exact = man << (shift + exp)
     rounded = p << (shift - q.bit_length() + 1)
-    total = abs(exact - rounded) + (ball.rad_man << (shift + ball.rad_exp))
+    total = abs(exact - rounded) + (rad_man << (shift + rad_exp))
     r = total / (1 << shift)
     pr, qr = r.as_integer_ratio()
     if pr << shift < total * qr:                                       # r < total / 2^shift
@@ -132,18 +149,18 @@ def block_enclosures(rows: Sequence[tuple[int, ...]], row_norms: Sequence[int], 
             for key in correlation_keys(a, na, *_columns(cols, col_norms, first_row + k, symmetric))]
     distinct: dict[tuple[int, int, int], int] = {}
     cell_of = np.array([distinct.setdefault(key, len(distinct)) for key in keys], dtype=np.int64)
-    per_key = np.empty((*shape, PARTS, len(distinct)))
+    found: list[tuple[float, ...]] = []          # per key: (entry mid, rad, gap mid, rad) per depth and kernel
     bits = 0
     methods: list[Counter[str]] = [Counter() for _ in range(shape[0])]
-    for u, key in enumerate(distinct):
+    for key in distinct:
         gaps, pair_bits, pair_methods = pair_gaps(key_correlation(key))
         bits = max(bits, pair_bits)
-        for d, (row, method) in enumerate(zip(gaps, pair_methods, strict=True)):
-            methods[d][method] += 1
-            for kernel, gap in enumerate(row):
-                per_key[d, kernel, 0:2, u] = float_enclosure(gap.one_minus())
-                per_key[d, kernel, 2:4, u] = float_enclosure(gap)
-    return BlockEnclosures(per_key[..., cell_of], bits, methods, len(distinct))
+        for counts, method in zip(methods, pair_methods, strict=True):
+            counts[method] += 1
+        found.append(tuple(x for row in gaps for gap in row
+                           for x in (*float_enclosure_one_minus(gap), *float_enclosure(gap))))
+    per_key = np.array(found, dtype=np.float64).reshape(len(distinct), *shape, PARTS)
+    return BlockEnclosures(np.moveaxis(per_key, 0, -1)[..., cell_of], bits, methods, len(distinct))
 
 
 def _columns(cols: Sequence[tuple[int, ...]], col_norms: Sequence[int], row: int,
@@ -188,7 +205,7 @@ def matrix_enclosures(rows: Dataset, cols: Dataset, symmetric: bool, shape: tupl
         found.computed += block.computed
 
     run_tasks(block_enclosures, tasks, progress=progress, label="blocks of rows", scheduler=scheduler,
-              cost=cost * BLOCK_PAIRS, consume=place)
+              cost=cost * BLOCK_PAIRS, consume=place, batch_max=1)
     if symmetric:
         diagonal = np.arange(n)
         values[:, :, :, diagonal, diagonal] = np.array([1.0, 0.0, 0.0, 0.0])[:, None, None]
