@@ -124,3 +124,17 @@ def test_scheduler_without_dask_is_one_clear_error(monkeypatch: pytest.MonkeyPat
     monkeypatch.setitem(sys.modules, "dask.distributed", None)         # as if the extra were not installed
     with pytest.raises(InputError, match=r"pip install 'ntk-verify\[cluster\]'"):
         kernels_sweep(POINTS[:2], [3], scheduler="tcp://127.0.0.1:8786")
+
+
+@pytest.mark.parametrize("min_work", [10**9, 0])          # in-process, then the process pool
+def test_run_tasks_hands_each_result_to_a_consumer_once(min_work: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "POOL_MIN_WORK", min_work)
+    got: dict[int, int] = {}
+
+    def keep(position: int, value: int) -> None:
+        assert position not in got
+        got[position] = value
+
+    out = parallel.run_tasks(pow, [(k, 2) for k in range(50)], consume=keep, processes=2, batch_max=1)
+    assert out == [] and got == {k: k * k for k in range(50)}
+    assert [len(b) for b in parallel.batches(50, 2, most=1)] == [1] * 50

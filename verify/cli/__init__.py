@@ -29,22 +29,27 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or of ``command`` alone when it names one (its module is then
+    the only one imported: ``ntk-verify kernel`` does not load the solver, the Monte Carlo code
+    or the benchmarks)."""
     parser = _Parser(prog="ntk-verify",
                      description="Certified verification of deep infinite-width ReLU kernel claims.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     names = [m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("cmd_")]
     names.sort(key=lambda n: (COMMAND_ORDER.index(n[4:]) if n[4:] in COMMAND_ORDER else 99, n))
-    for name in names:
+    wanted = f"cmd_{command.replace('-', '_')}" if command else None
+    for name in [wanted] if wanted in names else names:
         importlib.import_module(f"{__name__}.{name}").register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``ntk-verify`` and ``python -m verify``: the exit code (see the README)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv[0] if argv else None).parse_args(argv)
         try:
             payload = args.handler(args)
         except ExitAfterOutput as failed:
