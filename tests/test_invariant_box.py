@@ -127,3 +127,30 @@ def test_kernel_sweep_reads_deep_layers_off_the_box() -> None:
             shallow, deep = res[name]
             assert shallow.method == "direct iteration" and deep.method == BOX_METHOD
             assert deep.model == model
+
+
+def test_seed_family_relu_with_a_bias_reads_deep_layers_off_the_box() -> None:
+    """ReLU with a bias, sigma_w^2 < 2, given as param=: past depth 1000 the route certified uses the
+    box (chi_c = sigma_w^2/2 = 3/4); the references are the converged plain orbit of the model
+    recursion after 1500 layers (its last step below 1e-40, checked) and, at depth 2000, the seed engine's own direct iteration."""
+    from verify.core.params import Parameterization
+
+    param, model = Parameterization("1.5", "0.3"), _model(("relu", "1.5", "0.3"))
+    points = [["1", "0", "0"], ["0.6", "0.8", "0"], ["-0.6", "0", "0.8"]]
+    res = kernels_sweep(points, [10, 2000, 10**12], digits=DIGITS, param=param, progress=False)
+    seed = kernels_sweep(points, [2000], digits=DIGITS, param=param, route="certified-direct", progress=False)
+    kept = kernels_sweep(points, [2000], digits=DIGITS, param=param, relative_gap=True, progress=False)
+    pairs = [PairCorrelation(1, Fraction(9, 25)), PairCorrelation(-1, Fraction(9, 25))]   # cos 0.6 and -0.6
+    ref = mpmath_model_sweep(model, pairs, [1499, 1500], N0, 400)
+    last, before = ref.at(1500), ref.at(1499)
+    assert max(abs(a - b) for i in range(2) for a, b in zip(_values(last, i), _values(before, i), strict=True)) \
+        < mpmath.mpf(10) ** -40
+    for k, name in enumerate(("nngp", "ntk")):
+        shallow, middle, deep = res[name]
+        assert middle.method == deep.method == BOX_METHOD
+        assert kept[name][0].method == "direct iteration"         # relative gaps: the seed engine
+        for i, j in ((0, 1), (0, 2), (1, 2)):
+            assert middle.entries[i][j].to_arb().overlaps(seed[name][0].entries[i][j].to_arb())
+        for (i, j), u in (((0, 1), 0), ((0, 2), 1)):                # cos 0.6 and -0.6: the two reference pairs
+            want = _values(last, u)[k]
+            assert deep.entries[i][j].contains(want) and deep.entries[i][j].correct_digits() >= DIGITS

@@ -620,7 +620,7 @@ def _sweep(
     if cols.n0 != rows.n0:
         raise InputError(f"dimension mismatch: {rows.n0} vs {cols.n0} coordinates")
     symmetric = columns is None
-    if not network.is_seed_family:
+    if not network.is_seed_family or _box_reaches_deeper(route, depths, network, relative_gap):
         return _model_sweep(rows, cols, symmetric, depths, names, digits, route, network, relative_gap,
                             progress, on_plan, scheduler, arrays)
     param = network.seed_parameterization()
@@ -684,6 +684,28 @@ def _with_model(results: dict[str, list[KernelResult]], model: Model) -> dict[st
     for res in (r for rs in results.values() for r in rs):
         res.model = model
     return results
+
+
+def _box_reaches_deeper(route: str, depths: Sequence[int], network: Model, relative_gap: bool) -> bool:
+    """Whether a seed-family ReLU network runs the model recursion instead (its invariant box).
+
+    So it does, on the route ``certified`` past ``DIRECT_THRESHOLD``, with a bias and
+    sigma_w^2 < 2: the diagonal q_(l+1) = sigma_w^2 q_l / 2 + sigma_b^2 then converges
+    geometrically to q* = sigma_b^2 / (1 - sigma_w^2/2) > 0, and at q* the correlation map
+    rho -> (sigma_w^2/2) kappa_1(rho) + 1 - sigma_w^2/2 (kappa_1 the arc-cosine kernel of degree 1,
+    kappa_1'(1) = 1) has slope chi_c = sigma_w^2/2 < 1 at rho = 1: geometric fixed points, where
+    :mod:`verify.kernel.invariant_box` reads deep layers at a cost independent of the depth,
+    while the seed engine could only iterate (and refuses beyond 10^9). Without a bias the seed
+    engine keeps the network (its normalized kernels are the default model's, with the
+    asymptotic series); for sigma_w^2 >= 2 with a bias q grows without bound and no box exists.
+    With ``relative_gap`` (solve, condition) the seed engine keeps it too: the box certifies the
+    gaps 1 - entry to absolute digits only (they shrink like (sigma_w^2/2)^L), the seed engine's
+    direct iteration to relative ones.
+    """
+    if route != "certified" or relative_gap or max(depths) <= DIRECT_THRESHOLD:
+        return False
+    param = network.seed_parameterization()
+    return param.sigma_b2 > 0 and param.sigma_w2 < 2
 
 
 def _seed_pair_gaps(pair: PairCorrelation, depths: Sequence[int], kernel: str, digits: int,
