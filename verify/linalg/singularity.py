@@ -170,24 +170,28 @@ def dependency(vectors: Sequence[Vector]) -> tuple[int, list[Fraction] | None]:
     >>> dependency([(Fraction(1), Fraction(0)), (Fraction(0), Fraction(1)), (Fraction(1), Fraction(1))])
     (2, [Fraction(-1, 1), Fraction(-1, 1), Fraction(1, 1)])
     """
-    basis: list[tuple[int, list[Fraction], list[Fraction]]] = []   # (pivot, row, combination)
-    found = None
+    # (pivot, row, combination); a combination is sparse (the basis vectors' positions and its own),
+    # kept as {position: coefficient}: O(N r^2) for N vectors of rank r, not O(N^2 r)
+    basis: list[tuple[int, list[Fraction], dict[int, Fraction]]] = []
+    found: dict[int, Fraction] | None = None
     for k, v in enumerate(vectors):
         row = list(v)
-        comb = [Fraction(0)] * len(vectors)
-        comb[k] = Fraction(1)
+        comb = {k: Fraction(1)}
         for bpivot, brow, bcomb in basis:
             f = row[bpivot]
             if f:
                 row = [a - f * b for a, b in zip(row, brow, strict=True)]
-                comb = [a - f * b for a, b in zip(comb, bcomb, strict=True)]
+                for i, b in bcomb.items():
+                    comb[i] = comb.get(i, Fraction(0)) - f * b
         pivot = next((i for i, a in enumerate(row) if a != 0), None)
         if pivot is None:
             found = found or comb
             continue
         scale = row[pivot]
-        basis.append((pivot, [a / scale for a in row], [a / scale for a in comb]))
-    return len(basis), found
+        basis.append((pivot, [a / scale for a in row], {i: a / scale for i, a in comb.items()}))
+    if found is None:
+        return len(basis), None
+    return len(basis), [found.get(i, Fraction(0)) for i in range(len(vectors))]
 
 
 def regime_of(data: Dataset, param: Parameterization | None = None) -> Regime:
