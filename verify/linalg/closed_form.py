@@ -237,9 +237,26 @@ def evaluate_solution(blocks: tuple[Gaps, Gaps], problem: Problem, tau: Fraction
             out["ft_test"] = _plus_f0(_intersect(c * beta, weights * moved), problem.f0_test)
             out["ft_train"] = _plus_f0(moved, problem.f0_train)
         if not midpoints:
-            inv = a.inv(nonstop=True)
-            out["cond1"] = _one_norm_upper(a) * _one_norm_upper(inv)
+            out["cond1"] = _one_norm_upper(a) * _inverse_one_norm_upper(a, bits)
         return out
+
+
+COND_PREC = 64      # cond_1 is reported to 0.01 in log10: kappa^-1 at 64 bits (half the cost) unless that fails
+
+
+def _inverse_one_norm_upper(a: arb_mat, bits: int) -> arb:
+    """An exact upper bound of |A^-1|_1 for every matrix in the ball matrix ``a``.
+
+    Arb's inverse computed at COND_PREC bits encloses A^-1 for every A in ``a`` (ball arithmetic:
+    each rounding to 64 bits goes into the radii); where it is not finite (kappa too
+    ill-conditioned for 64 bits) the inverse at ``bits``. An enclosure of A^-1 gives an upper
+    bound of its norm (:func:`_one_norm_upper`) either way.
+    """
+    with ctx.workprec(COND_PREC):
+        inv = a.inv(nonstop=True)
+    if not all(x.is_finite() for x in _entries(inv)):
+        inv = a.inv(nonstop=True)
+    return _one_norm_upper(inv)
 
 
 MATRIX_KEYS = ("weights", "predictions", "ft_test", "ft_train")
