@@ -132,7 +132,8 @@ def test_kernel_sweep_reads_deep_layers_off_the_box() -> None:
 def test_seed_family_relu_with_a_bias_reads_deep_layers_off_the_box() -> None:
     """ReLU with a bias, sigma_w^2 < 2, given as param=: past depth 1000 the route certified uses the
     box (chi_c = sigma_w^2/2 = 3/4); the references are the converged plain orbit of the model
-    recursion after 1500 layers (its last step below 1e-40, checked) and, at depth 2000, the seed engine's own direct iteration."""
+    recursion after 1500 layers (its last step below 1e-40, checked) and, at depth 2000, the seed
+    engine's own direct iteration."""
     from verify.core.params import Parameterization
 
     param, model = Parameterization("1.5", "0.3"), _model(("relu", "1.5", "0.3"))

@@ -135,7 +135,7 @@ def announce_dataset(args: argparse.Namespace, data: Dataset, depths: Sequence[i
     _, unique = pair_index(data, cols, symmetric)
     digits = args.digits if isinstance(getattr(args, "digits", None), int) else 30
     network = network_from_args(args)
-    default_model = network.is_seed_family and network.seed_parameterization().is_default
+    default_model = network.is_seed_family and network.seed_parameterization().sigma_b2 == 0   # LayerSchedule
     plan = sweep_plan(data, cols, symmetric, sorted(set(depths)), route, digits, default_model, len(unique),
                       model_route=not network.is_seed_family)
     announce_plan(plan, args, command)

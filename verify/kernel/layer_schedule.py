@@ -10,7 +10,11 @@ with ``g(e) = 1 - h(1 - e)`` and ``a_l = arccos(rho^(l)) / pi = 1 - kappa0(rho^(
 Every term is nonnegative, so no cancellation happens. The coefficients are
 computed from bounded ratios (beta_l = sigma_b^2 / q_l and r_l = t_l / q_l), so
 nothing over- or underflows at any depth. For MATH.md's model lam_l = 1 and
-nu_l = 1 / (l + 1).
+nu_l = 1 / (l + 1), and so for every network without a bias, whatever sigma_w^2:
+with sigma_b^2 = 0, q_(l+1) = sigma_w^2 q_l / 2, so lam_l = 1, and t_(l+1) = q_(l+1) + sigma_w^2
+t_l / 2 gives t_l = l q_l by induction (t_1 = q_1), so nu_l = 1 / (l + 1). The normalized
+kernels of a bias-free ReLU network therefore do not depend on sigma_w^2 (only the raw
+diagonals do: :func:`raw_diagonals`), and :attr:`LayerSchedule.is_default` holds for all of them.
 
 >>> from fractions import Fraction
 >>> s = LayerSchedule(Fraction(1), Fraction(0), n0=3)
@@ -38,7 +42,9 @@ class LayerSchedule:
         self.n0 = int(n0)
         q1 = self.sigma_w2 / self.n0 + self.sigma_b2
         self.beta1 = self.sigma_b2 / q1
-        self.is_default = self.sigma_w2 == 1 and self.sigma_b2 == 0
+        # the normalized recursion is MATH.md's (lam = 1, nu = 1/(l + 1), e_1 = 1 - cos): no bias, any
+        # sigma_w^2 (module docstring), so the default model's fast loop and asymptotic series apply
+        self.is_default = self.sigma_b2 == 0
 
     @property
     def first_layer_scale(self) -> Fraction:
@@ -77,9 +83,15 @@ def raw_diagonals(sigma_w2: Fraction, sigma_b2: Fraction, n0: int, depth: int) -
 
     >>> raw_diagonals(Fraction(1), Fraction(0), 2, 3)
     (mpf('0.125'), mpf('0.375'))
+    >>> raw_diagonals(Fraction(3), Fraction(0), 2, 3)      # q = (3/2)(3/2)^2 = 27/8, t = 3 q
+    (mpf('3.375'), mpf('10.125'))
     """
     if sigma_w2 == 1 and sigma_b2 == 0:
         q = mpmath.ldexp(mpmath.mpf(1) / n0, 1 - depth)
+        return q, q * depth
+    if sigma_b2 == 0:            # q_L = (sigma_w^2 / n0) (sigma_w^2 / 2)^(L-1), t_L = L q_L, at any depth
+        w = mpmath.mpf(sigma_w2.numerator) / sigma_w2.denominator
+        q = w / n0 * mpmath.exp((depth - 1) * mpmath.log(w / 2))
         return q, q * depth
     w = mpmath.mpf(sigma_w2.numerator) / sigma_w2.denominator
     b = mpmath.mpf(sigma_b2.numerator) / sigma_b2.denominator

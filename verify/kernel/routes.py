@@ -743,7 +743,7 @@ def _uses_series(route: str, depths: Sequence[int], default_model: bool) -> bool
 
 
 def _check_route_limits(route: str, top: int, default_model: bool, model_route: bool = False) -> None:
-    """Refuse depths a route cannot reach (before any computing); ``default_model``: ReLU, sigma_w^2 = 1, no bias.
+    """Refuse depths a route cannot reach (before any computing); ``default_model``: ReLU without a bias.
 
     ``model_route``: the model recursion, whose certified route reads deep layers off an invariant
     box where one exists (and refuses, while computing, a depth beyond direct iteration where none does).
@@ -754,9 +754,9 @@ def _check_route_limits(route: str, top: int, default_model: bool, model_route: 
     direct_only = route == "certified-direct" or (route in CERTIFIED_ROUTES and not default_model and not model_route)
     if direct_only and top > DIRECT_MAX_DEPTH:
         raise InputError(f"depth {depth_text(top)} is beyond direct iteration ({depth_text(DIRECT_MAX_DEPTH, 6)}); the "
-                         "asymptotic route covers any depth for the default model (sigma_w^2 = 1, sigma_b^2 = 0)")
+                         "asymptotic route covers any depth for ReLU networks without a bias (sigma_b^2 = 0)")
     if route == "certified-asymptotic" and not default_model:
-        raise InputError("the asymptotic route is derived for the default model (sigma_w^2 = 1, sigma_b^2 = 0) only")
+        raise InputError("the asymptotic route is derived for ReLU networks without a bias (sigma_b^2 = 0) only")
 
 
 def _model_sweep(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int], names: tuple[str, ...],

@@ -399,11 +399,12 @@ def asymptotic_pair_sweep(
 
     Both gaps are accurate to ``digits`` relative digits (the NTK gap tends to 3/4).
     Returns ``(balls, working_precision_bits, guarantee)``; the time does not depend
-    on L. Default model only: other parameterizations raise InputError.
+    on L. Networks without a bias only (their normalized kernels are the default model's, any
+    sigma_w^2: :mod:`verify.kernel.layer_schedule`); with a bias it raises InputError.
     """
     if not schedule.is_default:
-        raise InputError("the asymptotic route is derived for the default model "
-                         "(sigma_w^2 = 1, sigma_b^2 = 0) only; use the certified route")
+        raise InputError("the asymptotic route is derived for networks without a bias "
+                         "(sigma_b^2 = 0) only; use the certified route")
     if kernel not in KERNELS:
         raise InputError(f"unknown kernel {kernel!r}")
     targets = sorted(set(int(d) for d in depths))
