@@ -3,7 +3,9 @@
 The network is given by ``--activation``, ``--architecture``, ``--parameterization``, ``--width``,
 ``--sigma-w2`` and ``--sigma-b2`` (default: ReLU MLP, NTK parameterization, sigma_w^2 = 1, no bias);
 the JSON states it in full (``model``) and each depth's ``method`` says how it was computed
-(outside the seed family, ReLU MLPs in NTK parameterization, by direct iteration only).
+(direct iteration, the asymptotic series, or an invariant box: see the README's Models section).
+``--out FILE.npz`` on a certified route computes by blocks of rows and keeps float64 enclosures
+only (:mod:`verify.kernel.pair_blocks`).
 """
 
 from __future__ import annotations
