@@ -15,6 +15,8 @@ Cases:
   enclosures of ``--out FILE.npz`` (blocks of rows, :mod:`verify.kernel.pair_blocks`).
 * ``memory``: the peak memory of ``kernel --kernel both --out FILE.npz`` at depth 1e4 in a
   fresh process (n = 5000 at ``--size large``: about an hour on two cores).
+* ``solve``: the certified closed form (NTK) with 1000 training and 100 test points at depth
+  1e4 at ``--size large`` (about 7 minutes on two cores).
 * ``certified_vs_float64_loop``: the certified NTK at depth 1e5 against a hand-written
   vectorized numpy loop over the same cosines at the same depth (and how wrong the loop is).
 * ``float64_vs_neural_tangents``: the float64 route (both kernels) at depth 50 against
@@ -41,16 +43,20 @@ from typing import Any
 import numpy as np
 
 from verify.bench.kernel import machine_info
+from verify.bench.solve import split_points
 from verify.core.parallel import pool_size
 from verify.data.dataset import Dataset
 from verify.data.sources import load_dataset
 from verify.kernel.routes import KernelResult, kernel_sweep, kernels_sweep
+from verify.linalg.closed_form import solve
 
 SIZES: dict[str, dict[str, int]] = {
-    "small": {"both_n": 60, "memory_n": 100, "loop_n": 40, "nt_n": 200, "cluster_n": 40},
-    "large": {"both_n": 1000, "memory_n": 5000, "loop_n": 300, "nt_n": 1000, "cluster_n": 300},
+    "small": {"both_n": 60, "memory_n": 100, "solve_n": 40, "solve_m": 8, "loop_n": 40, "nt_n": 200,
+              "cluster_n": 40},
+    "large": {"both_n": 1000, "memory_n": 5000, "solve_n": 1000, "solve_m": 100, "loop_n": 300, "nt_n": 1000,
+              "cluster_n": 300},
 }
-CASES = ("startup", "certified_both", "memory", "certified_vs_float64_loop", "float64_vs_neural_tangents",
+CASES = ("startup", "certified_both", "memory", "solve", "certified_vs_float64_loop", "float64_vs_neural_tangents",
          "cluster_vs_local")
 DIGITS = 30
 BOTH_DEPTH = 10**4
@@ -175,6 +181,30 @@ def bench_memory(size: str = "small", progress: bool | None = None) -> dict[str,
         "peak_total_mb_at_most": round(parent + workers * worker, 1),
         "result_arrays_mb": round(2 * 4 * n * n * 8 / 2**20, 1),
         "target_mb_at_n_5000": 4096,
+    }
+
+
+# ---- solve at scale ------------------------------------------------------------------------
+
+def bench_solve_at_scale(size: str = "small", progress: bool | None = None) -> dict[str, Any]:
+    """The certified closed form with n training and m test points at depth 1e4, 30 digits, NTK
+    (target: n = 1000, m = 100 in at most 10 minutes). No baseline reaches this size (plain mpmath
+    took 756 s for n = 100 in ``bench --only solve``); the figure is absolute."""
+    n, m = SIZES[size]["solve_n"], SIZES[size]["solve_m"]
+    train, test = split_points(n, m)
+    labels = [[p[0]] for p in train.points]
+    sol, seconds = _timed(lambda: solve(train, labels, test, BOTH_DEPTH, "ntk", DIGITS, progress=progress))
+    worst = min(b.correct_digits() for row in [*sol.weights, *sol.predictions] for b in row)
+    return {
+        "n": n, "m": m, "depth": BOTH_DEPTH, "digits": DIGITS, "kernel": "ntk", "data": f"{train.name} / {test.name}",
+        "seconds": round(seconds, 1),
+        "kernel_seconds": sol.seconds_kernels,
+        "algebra_seconds": sol.seconds_algebra,
+        "working_precision_bits": sol.working_precision_bits,
+        "kernel_digits": sol.kernel_digits,
+        "digits_lost": sol.digits_lost,
+        "min_correct_digits": round(worst, 2),
+        "target_seconds_at_n_1000_m_100": 600,
     }
 
 
@@ -336,6 +366,7 @@ RUNNERS: dict[str, Callable[..., dict[str, Any]]] = {
     "startup": bench_startup,
     "certified_both": bench_certified_both,
     "memory": bench_memory,
+    "solve": bench_solve_at_scale,
     "certified_vs_float64_loop": bench_certified_vs_float64_loop,
     "float64_vs_neural_tangents": bench_float64_vs_neural_tangents,
     "cluster_vs_local": bench_cluster_vs_local,

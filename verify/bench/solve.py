@@ -31,7 +31,8 @@ from verify.kernel.routes import kernel_matrix
 from verify.linalg.closed_form import solve
 
 
-def _split(n: int, m: int) -> tuple[Dataset, Dataset]:
+def split_points(n: int, m: int) -> tuple[Dataset, Dataset]:
+    """``builtin:sphere-(n + m)``: the first n points to train on, the other m to test."""
     return load_dataset(f"builtin:sphere-{n + m}").split(n)
 
 
@@ -77,7 +78,7 @@ def _agreement(balls: Sequence[Sequence[Ball]], values: list[list[Any]]) -> tupl
 def bench_solve(n: int = 100, m: int = 20, depth: int = 10**4, digits: int = 30, kernel: str = "nngp",
                 progress: bool | None = None) -> dict[str, Any]:
     """Time the certified closed form and the mpmath baseline in one run (the caller writes the JSON)."""
-    train, test = _split(n, m)
+    train, test = split_points(n, m)
     labels = [[p[0]] for p in train.points]
     start = time.perf_counter()
     sol = solve(train, labels, test, depth, kernel, digits, progress=progress)
