@@ -23,6 +23,7 @@ from verify.core.params import quoted, split_decimal
 
 MAX_DEPTH_EXPONENT = 1000
 MAX_DEPTH = 10**MAX_DEPTH_EXPONENT
+DIRECT_MAX_DEPTH = 10**9      # deeper than this, direct iteration (layer by layer) is refused
 
 
 def check_depth(depth: object, what: str = "depth") -> int:

@@ -61,7 +61,7 @@ import numpy as np
 from flint import arb, ctx
 
 from verify.core.balls import Ball, arb_of_fraction
-from verify.core.depths import check_depth, depth_text
+from verify.core.depths import DIRECT_MAX_DEPTH, check_depth, depth_text
 from verify.core.errors import InputError, PrecisionTooLow
 from verify.core.model import Model
 from verify.core.precision import DEFAULT_MAX_BITS, bits_for_digits, run_to_digits
@@ -360,7 +360,6 @@ class _DirectState:
 DIRECT_METHOD = "direct iteration"
 NO_BOX_METHOD = "direct iteration (no invariant box found: no depth-independent route for this model here)"
 BOX_METHOD = METHOD
-DIRECT_MAX_DEPTH = 10**9      # deeper than this, direct iteration is refused
 _DIRECT_LIMIT = depth_text(DIRECT_MAX_DEPTH, 6)
 BOX_GIVE_UP = 2**16           # without a box by this depth, a target beyond direct iteration is refused
 FIRST_BOX_ATTEMPT = 64        # the depth of the first attempt at an invariant box; then at twice the depth

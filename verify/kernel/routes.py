@@ -42,7 +42,7 @@ import mpmath
 import numpy as np
 
 from verify.core.balls import Ball, decimal_upper
-from verify.core.depths import check_depth, depth_text
+from verify.core.depths import DIRECT_MAX_DEPTH, check_depth, depth_text
 from verify.core.errors import InputError
 from verify.core.model import Model
 from verify.core.parallel import pool_size, run_tasks
@@ -53,8 +53,6 @@ from verify.data.dataset import Dataset
 from verify.data.pairs import PairCorrelation, pair_index
 from verify.kernel.asymptotic.route import asymptotic_pair_sweep, prepare_series
 from verify.kernel.layer_schedule import LayerSchedule, raw_diagonals
-from verify.kernel.model_recursion import DIRECT_MAX_DEPTH, float64_model_sweep
-from verify.kernel.model_route import certified_model_pair, model_diagonals, mpmath_model_pair
 from verify.kernel.pair_blocks import MatrixEnclosures, PairGaps, float_enclosure, float_enclosures, matrix_enclosures
 from verify.kernel.recursion_certified import certified_pair_sweep
 from verify.kernel.recursion_plain import float64_sweep, mpmath_pair_sweep
@@ -718,6 +716,8 @@ def _seed_pair_gaps(pair: PairCorrelation, depths: Sequence[int], kernel: str, d
 def _model_pair_gaps(pair: PairCorrelation, depths: Sequence[int], names: Sequence[str], digits: int,
                      model: Model, n0: int, relative_gap: bool, box: bool) -> PairGaps:
     """:func:`~verify.kernel.model_route.certified_model_pair` reduced to its gap balls."""
+    from verify.kernel.model_route import certified_model_pair  # models only (see _model_sweep)
+
     rows, bits, methods = certified_model_pair(pair, depths, names, digits, model, n0, relative_gap, box)
     return [tuple(gap for _, gap in row) for row in rows], bits, methods
 
@@ -764,6 +764,11 @@ def _model_sweep(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int
                  on_plan: Callable[[SweepPlan], None] | None, scheduler: Any,
                  arrays: bool = False) -> dict[str, list[KernelResult]]:
     """A model outside the seed family: direct iteration per distinct pair (:mod:`verify.kernel.model_route`)."""
+    # imported here: only these networks need the model recursion (``ntk-verify kernel`` on the seed
+    # family starts about 40 ms sooner without it)
+    from verify.kernel.model_recursion import float64_model_sweep
+    from verify.kernel.model_route import certified_model_pair, model_diagonals, mpmath_model_pair
+
     if route == "certified-asymptotic":
         raise InputError(f"{model.name}: no depth-independent (asymptotic) route for this model; "
                          "use the route certified or certified-direct (direct iteration)")
