@@ -204,7 +204,7 @@ def matrix_enclosures(rows: Dataset, cols: Dataset, symmetric: bool, shape: tupl
             total.update(counts)
         found.computed += block.computed
 
-    run_tasks(block_enclosures, tasks, progress=progress, label="blocks of rows", scheduler=scheduler,
+    run_tasks(block_enclosures, tasks, progress=progress, label=f"blocks of ~{BLOCK_PAIRS} pairs", scheduler=scheduler,
               cost=cost * BLOCK_PAIRS, consume=place, batch_max=1)
     if symmetric:
         diagonal = np.arange(n)
