@@ -93,26 +93,23 @@ def float_enclosures(balls: Sequence[Ball]) -> tuple[np.ndarray, np.ndarray]:
 @dataclass
 class BlockEnclosures:
     """What a block task returns: ``values[depth, kernel, part, cell]`` (parts: entry mid and rad,
-    gap mid and rad) over the block's cells in row order, the largest working precision, the
-    count of each method per depth, and how many distinct pairs the block computed."""
+    gap mid and rad) over the block's cells in row order, the largest working precision and the
+    count of each method per depth."""
 
     values: np.ndarray
     bits: int
     methods: list[Counter[str]]
-    computed: int
 
 
 @dataclass
 class MatrixEnclosures:
     """Certified float64 enclosures of whole matrices: ``values[kernel, part, depth]`` is n x m
     (parts as :class:`BlockEnclosures`); ``bits`` the largest working precision of any pair;
-    ``methods[depth]`` how many pairs each method served; ``computed`` the pairs computed
-    (distinct within each block)."""
+    ``methods[depth]`` how many pairs each method served."""
 
     values: np.ndarray
     bits: int
     methods: list[Counter[str]]
-    computed: int
 
     def arrays(self, kernel: int, depth: int) -> dict[str, np.ndarray]:
         """``mid``, ``rad``, ``gap_mid``, ``gap_rad`` of one kernel and depth (views, n x m)."""
@@ -160,7 +157,7 @@ def block_enclosures(rows: Sequence[tuple[int, ...]], row_norms: Sequence[int], 
         found.append(tuple(x for row in gaps for gap in row
                            for x in (*float_enclosure_one_minus(gap), *float_enclosure(gap))))
     per_key = np.array(found, dtype=np.float64).reshape(len(distinct), *shape, PARTS)
-    return BlockEnclosures(np.moveaxis(per_key, 0, -1)[..., cell_of], bits, methods, len(distinct))
+    return BlockEnclosures(np.moveaxis(per_key, 0, -1)[..., cell_of], bits, methods)
 
 
 def _columns(cols: Sequence[tuple[int, ...]], col_norms: Sequence[int], row: int,
@@ -188,7 +185,7 @@ def matrix_enclosures(rows: Dataset, cols: Dataset, symmetric: bool, shape: tupl
     blocks = row_blocks(n, m, symmetric, BLOCK_PAIRS)
     tasks = [(a_int[b.start:b.stop], a_norm[b.start:b.stop], b.start, b_int, b_norm, symmetric, shape, pair_gaps)
              for b in blocks]
-    found = MatrixEnclosures(values, 0, [Counter() for _ in range(depths)], 0)
+    found = MatrixEnclosures(values, 0, [Counter() for _ in range(depths)])
 
     def place(position: int, block: BlockEnclosures) -> None:
         pos = 0
@@ -202,7 +199,6 @@ def matrix_enclosures(rows: Dataset, cols: Dataset, symmetric: bool, shape: tupl
         found.bits = max(found.bits, block.bits)
         for total, counts in zip(found.methods, block.methods, strict=True):
             total.update(counts)
-        found.computed += block.computed
 
     run_tasks(block_enclosures, tasks, progress=progress, label=f"blocks of ~{BLOCK_PAIRS} pairs", scheduler=scheduler,
               cost=cost * BLOCK_PAIRS, consume=place, batch_max=1)
