@@ -9,6 +9,7 @@ process) and, for the integer helpers, Ball's own Fraction-based methods.
 from __future__ import annotations
 
 import json
+import math
 import random
 import sys
 from fractions import Fraction
@@ -23,7 +24,7 @@ from verify.core.balls import Ball
 from verify.core.errors import InputError
 from verify.core.precision import meets_digits
 from verify.kernel.asymptotic import bounds, exact_cache
-from verify.kernel.pair_blocks import float_enclosure
+from verify.kernel.pair_blocks import float_enclosure_one_minus
 
 POINTS = [["1", "0", "0"], ["0.6", "0.8", "0"], ["0", "0.28", "0.96"], ["-0.8", "0", "0.6"],
           ["0.48", "0.6", "0.64"], ["0", "0", "-1"]]
@@ -62,10 +63,21 @@ def _one_minus_by_fractions(ball: Ball) -> Ball:
     return Ball(value.numerator, -(value.denominator.bit_length() - 1), ball.rad_man, ball.rad_exp)
 
 
+def _float_enclosure_by_fractions(ball: Ball) -> tuple[float, float]:
+    """The reference for Ball.float_enclosure's integer arithmetic: m = float(mid) (Fraction's float
+    rounds correctly), r = rad + |mid - m| rounded to nearest, moved up one ulp if below."""
+    mid = ball.mid_fraction
+    m = float(mid)
+    err = ball.rad_fraction + abs(mid - Fraction(m))
+    r = float(err)
+    return m, (math.nextafter(r, math.inf) if Fraction(r) < err else r)
+
+
 def test_integer_helpers_equal_the_fraction_methods() -> None:
     for ball in _random_balls(20_000, 7):
         assert ball.one_minus() == _one_minus_by_fractions(ball)
-        assert float_enclosure(ball) == ball.float_enclosure()
+        assert ball.float_enclosure() == _float_enclosure_by_fractions(ball)
+        assert float_enclosure_one_minus(ball) == _float_enclosure_by_fractions(_one_minus_by_fractions(ball))
         for digits in (1, 17, 30, 45):
             assert meets_digits(ball, digits) == (ball.correct_digits() >= digits)
             assert meets_digits(ball, digits, relative=True) == (ball.relative_digits() >= digits)

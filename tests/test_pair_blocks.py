@@ -12,7 +12,7 @@ from verify import kernels_sweep
 from verify.core import parallel
 from verify.core.model import Model
 from verify.kernel import pair_blocks
-from verify.kernel.pair_blocks import float_enclosure, row_blocks
+from verify.kernel.pair_blocks import row_blocks
 
 POINTS = [["1", "0", "0"], ["0.6", "0.8", "0"], ["0", "0.28", "0.96"], ["-0.8", "0", "0.6"],
           ["0.48", "0.6", "0.64"], ["0", "0", "-1"], ["0.6", "0.8", "0"]]          # a repeated point
@@ -65,7 +65,7 @@ def test_json_of_block_arrays_encloses_the_balls() -> None:
             lo = Fraction(cell["mid"]) - Fraction(cell["rad"])
             hi = Fraction(cell["mid"]) + Fraction(cell["rad"])
             assert lo <= ball.mid_fraction - ball.rad_fraction and ball.mid_fraction + ball.rad_fraction <= hi
-            assert (float(cell["mid"]), float(ball.mid_fraction)) == (float_enclosure(ball)[0],) * 2
+            assert (float(cell["mid"]), float(ball.mid_fraction)) == (ball.float_enclosure()[0],) * 2
 
 
 def test_row_blocks_cover_every_row_once() -> None:

@@ -60,6 +60,32 @@ def _exceeds(a_man: int, a_exp: int, b_man: int, b_exp: int) -> bool:
     return (a_man << shift) > b_man if shift >= 0 else a_man > (b_man << -shift)
 
 
+def dyadic_float_enclosure(man: int, exp: int, rad_man: int, rad_exp: int) -> tuple[float, float]:
+    """(m, r) in float64 enclosing the ball man 2^exp +- rad_man 2^rad_exp, in integer arithmetic
+    (no Fraction: it runs once per distinct pair of a large matrix).
+
+    m is the double nearest the midpoint c (Python's int division rounds correctly) and r is
+    rad + |c - m|, formed exactly over a common power of two, rounded to nearest and moved up
+    one ulp if that fell below it; so [m - r, m + r] contains [c - rad, c + rad]:
+    |x - m| <= |x - c| + |c - m| <= rad + |c - m| <= r. The result depends on the values only,
+    not on how man and exp write them.
+
+    >>> dyadic_float_enclosure(3, -1, 0, 0), dyadic_float_enclosure(6, -2, 1, -60)
+    ((1.5, 0.0), (1.5, 8.673617379884035e-19))
+    """
+    m = man / (1 << -exp) if exp < 0 else float(man << exp)
+    p, q = m.as_integer_ratio()
+    shift = max(0, -exp, q.bit_length() - 1, -rad_exp)               # everything over 2^shift
+    exact = man << (shift + exp)
+    rounded = p << (shift - q.bit_length() + 1)
+    total = abs(exact - rounded) + (rad_man << (shift + rad_exp))
+    r = total / (1 << shift)
+    pr, qr = r.as_integer_ratio()
+    if pr << shift < total * qr:                                       # r < total / 2^shift
+        r = math.nextafter(r, math.inf)
+    return m, r
+
+
 def _dyadic(man: int, exp: int) -> Fraction:
     return Fraction(man) * (Fraction(2) ** exp)
 
@@ -124,24 +150,16 @@ class Ball:
         return _exact_mpf(self.man, self.exp)
 
     def float_enclosure(self) -> tuple[float, float]:
-        """(m, r) in float64 with |x - m| <= r for every x in the ball.
-
-        m is the double nearest the midpoint c (``float`` of a Fraction rounds correctly) and
-        r is rad + |c - m| rounded up, so [m - r, m + r] contains [c - rad, c + rad]:
-        |x - m| <= |x - c| + |c - m| <= rad + |c - m| <= r.
+        """(m, r) in float64 with |x - m| <= r for every x in the ball (:func:`dyadic_float_enclosure`).
 
         >>> Ball(1, -2, 1, -60).float_enclosure()
         (0.25, 8.673617379884035e-19)
+        >>> Ball(2**80 + 1, -80, 0, 0).float_enclosure()       # 1 + 2^-80: rounds to 1, r covers the rest
+        (1.0, 8.271806125530277e-25)
         >>> m, r = Ball(1, -200, 0, 0).float_enclosure(); r >= 0
         True
         """
-        mid = self.mid_fraction
-        m = float(mid)
-        err = self.rad_fraction + abs(mid - Fraction(m))
-        r = float(err)
-        if Fraction(r) < err:
-            r = math.nextafter(r, math.inf)
-        return m, r
+        return dyadic_float_enclosure(self.man, self.exp, self.rad_man, self.rad_exp)
 
     def __float__(self) -> float:
         return float(self.mid_fraction)

@@ -5,7 +5,7 @@ and depth, with the dictionary of exact keys that deduplicates them, costs about
 pair: 12 GB at n = 5000. Here a task is a block of consecutive rows: the worker forms the
 block's exact first-layer keys (:func:`~verify.data.pairs.correlation_keys`, deduplicated within
 the block), runs the certified pair function once per distinct key and returns, for every
-cell, depth and kernel, the float64 enclosures (:func:`float_enclosure`) of the entry and of
+cell, depth and kernel, the float64 enclosures (:meth:`~verify.core.balls.Ball.float_enclosure`) of the entry and of
 its gap ``1 - entry``: 32 bytes a cell and kernel, no Python object per entry. The parent writes
 them into preallocated matrices as the blocks arrive (:func:`~verify.core.parallel.run_tasks`
 with ``consume``) and keeps nothing else.
@@ -16,14 +16,13 @@ other pairs, so the arrays equal ``KernelResult.arrays()`` of the same sweep (a 
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from verify.core.balls import Ball
+from verify.core.balls import Ball, dyadic_float_enclosure
 from verify.core.parallel import run_tasks
 from verify.data.dataset import Dataset
 from verify.data.pairs import PairCorrelation, correlation_keys, integer_points, key_correlation
@@ -37,56 +36,26 @@ BLOCK_PAIRS = 2048      # cells a task holds, about: one message and one float64
 PARTS = 4               # entry mid, entry rad, gap mid, gap rad
 
 
-def float_enclosure(ball: Ball) -> tuple[float, float]:
-    """(m, r) in float64 with |x - m| <= r for every x in the ball: :meth:`Ball.float_enclosure`
-    in integer arithmetic (about 5x faster; it runs once per distinct pair of a large matrix).
-
-    m is ``man * 2^exp`` correctly rounded (Python's int division rounds correctly) and r is
-    ``rad + |c - m|``, formed exactly over a common power of two, rounded to nearest and
-    moved up one ulp if that fell below it.
-
-    >>> float_enclosure(Ball(1, -2, 1, -60)) == Ball(1, -2, 1, -60).float_enclosure()
-    True
-    >>> float_enclosure(Ball(2**80 + 1, -80, 0, 0))       # 1 + 2^-80: rounds to 1, r covers the rest
-    (1.0, 8.271806125530277e-25)
-    """
-    return _float_enclosure(ball.man, ball.exp, ball.rad_man, ball.rad_exp)
-
-
 def float_enclosure_one_minus(ball: Ball) -> tuple[float, float]:
-    """:func:`float_enclosure` of ``ball.one_minus()`` without making that ball: the result
-    depends only on the values (mid and rad), not on how they are written, so it is the same.
+    """The float enclosure of ``ball.one_minus()`` without making that ball
+    (:func:`~verify.core.balls.dyadic_float_enclosure` depends on the values only).
 
     >>> b = Ball(3, -70, 1, -75)
-    >>> float_enclosure_one_minus(b) == float_enclosure(b.one_minus())
+    >>> float_enclosure_one_minus(b) == b.one_minus().float_enclosure()
     True
     """
     man, exp = ball.man, ball.exp
     if exp >= 0:
-        return _float_enclosure(1 - (man << exp), 0, ball.rad_man, ball.rad_exp)
-    return _float_enclosure((1 << -exp) - man, exp, ball.rad_man, ball.rad_exp)
-
-
-def _float_enclosure(man: int, exp: int, rad_man: int, rad_exp: int) -> tuple[float, float]:
-    m = man / (1 << -exp) if exp < 0 else float(man << exp)
-    p, q = m.as_integer_ratio()
-    shift = max(0, -exp, q.bit_length() - 1, -rad_exp)               # everything over 2^shift
-    exact = man << (shift + exp)
-    rounded = p << (shift - q.bit_length() + 1)
-    total = abs(exact - rounded) + (rad_man << (shift + rad_exp))
-    r = total / (1 << shift)
-    pr, qr = r.as_integer_ratio()
-    if pr << shift < total * qr:                                       # r < total / 2^shift
-        r = math.nextafter(r, math.inf)
-    return m, r
+        return dyadic_float_enclosure(1 - (man << exp), 0, ball.rad_man, ball.rad_exp)
+    return dyadic_float_enclosure((1 << -exp) - man, exp, ball.rad_man, ball.rad_exp)
 
 
 def float_enclosures(balls: Sequence[Ball]) -> tuple[np.ndarray, np.ndarray]:
-    """(mids, rads): :func:`float_enclosure` of every ball, as float64 arrays."""
+    """(mids, rads): :meth:`~verify.core.balls.Ball.float_enclosure` of every ball, as float64 arrays."""
     mids = np.empty(len(balls))
     rads = np.empty(len(balls))
     for u, value in enumerate(balls):
-        mids[u], rads[u] = float_enclosure(value)
+        mids[u], rads[u] = value.float_enclosure()
     return mids, rads
 
 
@@ -155,7 +124,7 @@ def block_enclosures(rows: Sequence[tuple[int, ...]], row_norms: Sequence[int], 
         for counts, method in zip(methods, pair_methods, strict=True):
             counts[method] += 1
         found.append(tuple(x for row in gaps for gap in row
-                           for x in (*float_enclosure_one_minus(gap), *float_enclosure(gap))))
+                           for x in (*float_enclosure_one_minus(gap), *gap.float_enclosure())))
     per_key = np.array(found, dtype=np.float64).reshape(len(distinct), *shape, PARTS)
     return BlockEnclosures(np.moveaxis(per_key, 0, -1)[..., cell_of], bits, methods)
 

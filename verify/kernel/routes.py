@@ -53,7 +53,7 @@ from verify.data.dataset import Dataset
 from verify.data.pairs import PairCorrelation, pair_index
 from verify.kernel.asymptotic.route import asymptotic_pair_sweep, prepare_series
 from verify.kernel.layer_schedule import LayerSchedule, raw_diagonals
-from verify.kernel.pair_blocks import MatrixEnclosures, PairGaps, float_enclosure, float_enclosures, matrix_enclosures
+from verify.kernel.pair_blocks import MatrixEnclosures, PairGaps, float_enclosures, matrix_enclosures
 from verify.kernel.recursion_certified import certified_pair_sweep
 from verify.kernel.recursion_plain import float64_sweep, mpmath_pair_sweep
 
@@ -168,7 +168,7 @@ class KernelResult:
         gaps 1 - entry. Best-effort routes: ``rad`` and ``gap_rad`` are NaN (no bound).
         The arrays may be views of the result (the float64 route's matrices, a broadcast
         NaN): treat them as read-only. Certified results made by a sweep are converted
-        once per distinct pair (:func:`float_enclosure`), not once per entry; those of an
+        once per distinct pair, not once per entry; those of an
         ``arrays=True`` sweep are the result itself.
         """
         if self.enclosures is not None:
@@ -188,7 +188,7 @@ class KernelResult:
             for i, row in enumerate(rows):
                 for j, value in enumerate(row):
                     if isinstance(value, Ball):
-                        mid[i, j], rad[i, j] = float_enclosure(value)
+                        mid[i, j], rad[i, j] = value.float_enclosure()
                     else:
                         mid[i, j] = float(value)
             out[f"{key}mid"], out[f"{key}rad"] = mid, rad
