@@ -128,6 +128,7 @@ def announce_dataset(args: argparse.Namespace, data: Dataset, depths: Sequence[i
     """
     if getattr(args, "quiet", False):
         return
+    from verify.kernel.layer_schedule import LayerSchedule
     from verify.kernel.routes import sweep_plan
 
     symmetric = columns is None
@@ -135,7 +136,8 @@ def announce_dataset(args: argparse.Namespace, data: Dataset, depths: Sequence[i
     _, unique = pair_index(data, cols, symmetric)
     digits = args.digits if isinstance(getattr(args, "digits", None), int) else 30
     network = network_from_args(args)
-    default_model = network.is_seed_family and network.seed_parameterization().sigma_b2 == 0   # LayerSchedule
+    param = network.seed_parameterization() if network.is_seed_family else None
+    default_model = param is not None and LayerSchedule(param.sigma_w2, param.sigma_b2, data.n0).is_default
     plan = sweep_plan(data, cols, symmetric, sorted(set(depths)), route, digits, default_model, len(unique),
                       model_route=not network.is_seed_family)
     announce_plan(plan, args, command)

@@ -482,8 +482,9 @@ def sweep_plan(rows: Dataset, cols: Dataset, symmetric: bool, depths: Sequence[i
     ``model_route``: a model outside the seed family; ``arrays``: float64 arrays, not balls and JSON)."""
     pairs = rows.n * (rows.n - 1) // 2 if symmetric else rows.n * cols.n
     distinct = None if arrays else pairs if distinct is None else distinct
-    workers = pool_size(distinct or pairs, _task_cost(route, depths))
-    compute = (distinct or pairs) * _rough_seconds_per_pair(route, depths, digits, default_model, model_route) / workers
+    tasks = pairs if distinct is None else distinct
+    workers = pool_size(tasks, _task_cost(route, depths))
+    compute = tasks * _rough_seconds_per_pair(route, depths, digits, default_model, model_route) / workers
     output = rows.n * cols.n * len(depths) * (SECONDS_PER_ARRAY_ENTRY if arrays else SECONDS_PER_ENTRY)
     return SweepPlan(rows.n, cols.n, symmetric, pairs, distinct, tuple(depths), route, digits, workers,
                      _series_setup_seconds(route, depths, digits, default_model) + compute + output)
