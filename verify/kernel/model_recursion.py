@@ -362,6 +362,7 @@ NO_BOX_METHOD = "direct iteration (no invariant box found: no depth-independent 
 BOX_METHOD = METHOD
 _DIRECT_LIMIT = depth_text(DIRECT_MAX_DEPTH, 6)
 BOX_GIVE_UP = 2**16           # without a box by this depth, a target beyond direct iteration is refused
+SERIES_FROM_DEPTH = 1000      # kink-family models (verify.kernel.model_series) run the Abel series beyond this depth
 FIRST_BOX_ATTEMPT = 64        # the depth of the first attempt at an invariant box; then at twice the depth
 
 
@@ -371,7 +372,7 @@ def _accurate_tail(tail: Tail, depth: int, digits: int) -> bool:
 
 def _tail_kernels(tail: Tail, depth: int) -> DepthKernels:
     q, t, e, f = tail.at(depth)
-    return _depth_balls(depth, q, t, list(e), list(f))
+    return depth_balls(depth, q, t, list(e), list(f))
 
 
 def _certified_run(model: Model, pairs: Sequence[PairCorrelation], targets: list[int], n0: int,
@@ -399,7 +400,7 @@ def _certified_run(model: Model, pairs: Sequence[PairCorrelation], targets: list
         while k < len(targets):
             target = targets[k]
             if state.layer == target:
-                out.append(_depth_balls(target, state.diag.q, state.diag.t, state.e, state.f))
+                out.append(depth_balls(target, state.diag.q, state.diag.t, state.e, state.f))
                 methods.append(NO_BOX_METHOD if attempt > FIRST_BOX_ATTEMPT else DIRECT_METHOD)
                 k += 1
             elif tail is not None:
@@ -431,7 +432,7 @@ def _certified_run(model: Model, pairs: Sequence[PairCorrelation], targets: list
     return out, methods
 
 
-def _depth_balls(depth: int, q: arb, t: arb, e: list[arb], f: list[arb]) -> DepthKernels:
+def depth_balls(depth: int, q: arb, t: arb, e: list[arb], f: list[arb]) -> DepthKernels:
     one_minus_e = [1 - v for v in e]
     one_minus_f = [1 - v for v in f]
     return DepthKernels(
@@ -463,9 +464,19 @@ def certified_model_sweep(model: Model, pairs: Sequence[PairCorrelation], depths
     :class:`~verify.core.errors.PrecisionNotReached`. The bounds behind every radius are proved in
     :mod:`verify.kernel.model_enclosures`, :class:`_CertifiedDiagonal` and (for depths read off an
     invariant box, see :meth:`ModelSweep.method`) :mod:`verify.kernel.invariant_box`; ``box=False``
-    keeps to direct iteration.
+    keeps to direct iteration. Members of the seed's kink family (relu, leaky_relu, abrelu, abs
+    without a bias, NTK parameterization, MLP or resnet) run the Abel series of
+    :mod:`verify.kernel.model_series` instead once the deepest target is beyond ``SERIES_FROM_DEPTH``
+    (unless ``box=False``): time independent of the depth, gaps to relative digits.
     """
     targets = _targets(model, depths, n0)
+    if box and targets[-1] > SERIES_FROM_DEPTH:
+        from verify.kernel.model_series import parabolic_family, series_available, series_model_sweep  # imports us
+
+        family = parabolic_family(model)
+        if series_available(family, digits):
+            results, methods, bits = series_model_sweep(model, family, pairs, targets, n0, digits)
+            return ModelSweep(model, n0, "certified", bits, tuple(targets), tuple(results), tuple(methods))
     start = bits_for_digits(digits) + 2 * math.ceil(math.log2(targets[-1] + 1)) + 24
 
     if not box and targets[-1] > DIRECT_MAX_DEPTH:

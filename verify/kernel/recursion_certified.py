@@ -6,6 +6,9 @@ evaluated at the exact midpoint and the old radius is carried by the proven boun
 0 <= g' <= 1, so the radius grows at most additively (the wrapping effect of naive
 ball evaluation near rho = 1 never appears). a_l = arccos(rho^(l))/pi is evaluated
 on the ball e_l directly; it enters the f-recursion with a coefficient in [0, 1].
+The members of the seed's kink family (:mod:`verify.kernel.asymptotic.family`: map
+(1 - w) rho + w h(rho), 0 < w <= 2) step the same way: their g' = 1 - w a lies in [-1, 1], so
+the old radius is still carried unchanged; their NTK state is D_l = T_l(x,x) f_l.
 
 >>> from fractions import Fraction
 >>> from verify.kernel.layer_schedule import LayerSchedule
@@ -23,6 +26,7 @@ from flint import arb, ctx
 
 from verify.core.balls import Ball, arb_of_fraction
 from verify.data.pairs import PairCorrelation
+from verify.kernel.asymptotic.family import SEED, KinkFamily
 from verify.kernel.correlation_map import arccos_one_minus_arb, gap_map_arb
 from verify.kernel.layer_schedule import LayerSchedule
 
@@ -52,13 +56,16 @@ def certified_pair_sweep(
 class OrbitWalker:
     """The certified state of one pair, advanced layer by layer (call inside ``ctx.workprec(prec)``)."""
 
-    def __init__(self, pair: PairCorrelation, kernel: str, prec: int, schedule: LayerSchedule) -> None:
+    def __init__(self, pair: PairCorrelation, kernel: str, prec: int, schedule: LayerSchedule,
+                 family: KinkFamily = SEED) -> None:
         self.default = schedule.is_default
+        if family != SEED and not self.default:
+            raise ValueError("a kink-family map needs the default schedule (no bias)")
         # the default model: e_1 = 1 - cos (scale 1) and coefficients (1, 1/(l+1)) that step() does not read
         e = pair.gap_arb() if self.default else arb_of_fraction(schedule.first_layer_scale) * pair.gap_arb()
-        self.state = _GapState(e, kernel == "ntk", self.default)
+        self.state = _GapState(e, kernel == "ntk", self.default, family)
         self.coeffs = None if self.default else schedule.iterate(arb_of_fraction)
-        self.fast = self.default and prec <= FAST_PATH_MAX_BITS
+        self.fast = self.default and family == SEED and prec <= FAST_PATH_MAX_BITS
         self.layer = 1
 
     def advance_to(self, target: int) -> None:
@@ -158,13 +165,16 @@ class _GapState:
     the midpoint plus the input radius times a proven bound on its derivative.
     """
 
-    def __init__(self, e: arb, want_ntk: bool, default: bool) -> None:
+    def __init__(self, e: arb, want_ntk: bool, default: bool, family: KinkFamily = SEED) -> None:
         self.e = e
         self.default_form = default
         self.want_ntk = want_ntk
         self.pi = arb.pi()
         self.inv_pi = 1 / self.pi
         self.d = e if want_ntk else None     # d_1 = 1 * f_1 = e_1
+        self.family = family
+        self.weight = None if family == SEED else arb_of_fraction(family.weight)
+        self.theta = arb_of_fraction(family.theta)
 
     def step(self, layer: int, general: tuple[arb, arb] | None) -> None:
         e = self.e
@@ -176,11 +186,18 @@ class _GapState:
         else:
             half_angle = None
             g = gap_map_arb(mid)
+        if self.weight is not None:               # the kink family: mid + w (g_seed(mid) - mid)
+            g = mid + self.weight * (g - mid)
         if rad != 0:
             g = g + arb(0, rad)
         if self.want_ntk:
             a = self._arccos_over_pi(e, mid, rad, half_angle, s if half_angle is not None else None)
-        if general is not None:
+        if self.weight is not None and self.want_ntk:
+            # D_l = T_l(x,x) f_l: D_{l+1} = w a T_l(x,x) + (1 - w a) D_l + e_{l+1} - theta e_l
+            assert self.d is not None  # set whenever want_ntk
+            wa = self.weight * a
+            self.d = self.d * (1 - wa) + wa * _ntk_diagonal(self.family, layer) + g - self.theta * e
+        elif general is not None:
             lam, nu = general
             g = lam * g
             if self.want_ntk:
@@ -213,4 +230,9 @@ class _GapState:
         if not self.want_ntk:
             return e_ball, None
         assert self.d is not None  # set whenever want_ntk
-        return e_ball, Ball.from_arb(self.d / layer if self.default_form else self.d)
+        return e_ball, Ball.from_arb(self.d / _ntk_diagonal(self.family, layer) if self.default_form else self.d)
+
+
+def _ntk_diagonal(family: KinkFamily, layer: int) -> arb:
+    """``T_l(x, x)`` as a ball (exact for integers; ``layer`` itself for the seed)."""
+    return arb(layer) if family == SEED else arb_of_fraction(family.ntk_diagonal(layer))

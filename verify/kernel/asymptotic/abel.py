@@ -1,6 +1,8 @@
 """Abel (Fatou) coordinates of the correlation map at its parabolic fixed point rho = 1: Arb side.
 
-Default model only (sigma_w^2 = 1, sigma_b^2 = 0). In ``w = (1 - rho)^(-1/2)`` the map
+The seed model (ReLU, no bias) and every member of its parabolic kink family
+(:mod:`.family`: the map ``(1 - w) rho + w h(rho)``, kappa replaced by ``w kappa``; the NTK's sum
+weighted by theta). For the seed, in ``w = (1 - rho)^(-1/2)`` the map
 ``rho -> h(rho)`` is ``w -> G(w) = w sigma(1/w)`` (see :mod:`.coefficients`), a
 translation by ``alpha = kappa/3 = sqrt(2)/(3 pi)`` plus corrections. Two formal
 series solve the two functional equations of the depth recursion:
@@ -11,7 +13,10 @@ series solve the two functional equations of the depth recursion:
 * ``B(G(w)) - B(w) = phi(G(w))``, ``phi(w) = rho A'(rho) = (1 - w^-2) (w^3/2) dA/dw``, with
   ``B(w) = d4 w^4 + d3 w^3 + d2 w^2 + d1 w + d_log log w + sum_{k=1}^{N-2} e_k w^-k``;
   it sums the NTK recursion: ``T_L A'(rho_L) = T_n A'(rho_n) + B(w_L) - B(w_n)``
-  with ``T_L = L ThetaBar^(L)``.
+  with ``T_L = L ThetaBar^(L)``. For a family member with theta > 0 (resnets) the right-hand
+  side is ``phi(G(w)) (1 - theta r(s))``, ``r(s) = (1 - s^2)/(1 - s^2 sigma(s)^-2)``: the step
+  ``T' = g' T + rho' - theta rho`` telescopes to ``T' A'(rho') = T A'(rho) + (rho' - theta rho) A'(rho')``
+  and ``rho A'(rho') = rho' A'(rho') (1 - s^2)/(1 - s'^2)`` with ``s' = 1/G(w) = s/sigma(s)``.
 
 The coefficients are solved order by order in ``s = 1/w`` over the ring of
 ``kappa = sqrt(2)/pi`` (:func:`abel_coefficients` is generic in the ring): here as Arb
@@ -37,8 +42,10 @@ from typing import Any
 
 from flint import arb, arb_poly, ctx
 
+from verify.core.balls import arb_of_fraction
 from verify.kernel.asymptotic.coefficients import sigma_series
-from verify.kernel.asymptotic.series import ser_log, ser_pow, ser_powers
+from verify.kernel.asymptotic.family import SEED, KinkFamily
+from verify.kernel.asymptotic.series import ser_log, ser_mul, ser_pow, ser_powers
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,8 @@ class AbelCoefficients:
     """
 
     order: int
+    kappa: Any
+    theta: Any
     alpha: Any
     beta: Any
     a1: Any
@@ -162,8 +171,9 @@ class AbelCoefficients:
         return arb_poly(list(self.e))
 
 
-def abel_coefficients(kappa: Any, one: Any, order: int) -> AbelCoefficients:
-    """Solve both functional equations order by order (exact or ball arithmetic)."""
+def abel_coefficients(kappa: Any, one: Any, order: int, theta: Any = 0) -> AbelCoefficients:
+    """Solve both functional equations order by order (exact or ball arithmetic); ``theta`` weighs
+    the NTK's right-hand side (module docstring; 0 for the seed and every MLP)."""
     if order < 4:
         raise ValueError("order must be >= 4")
     n_terms = order + 4
@@ -198,6 +208,8 @@ def abel_coefficients(kappa: Any, one: Any, order: int) -> AbelCoefficients:
         sp_j = sigma_pow(3 - i) if i <= 3 else inv_powers[i - 3]
         for t in range(n_terms - i):
             phi_g[i + t] = phi_g[i + t] + p * sp_j[t]
+    if theta != 0:                             # phi(G(w)) (1 - theta r(s)), index i <-> s^(i-3) as before
+        phi_g = ser_mul(phi_g, weight_factor(sig, theta, one, n_terms), n_terms)
 
     d: dict[int, Any] = {}
 
@@ -216,16 +228,26 @@ def abel_coefficients(kappa: Any, one: Any, order: int) -> AbelCoefficients:
         for j, ej in enumerate(e, start=1):
             acc = acc - ej * inv_powers[j][k + 1 - j]
         e.append(acc / (-alpha * k))
-    return AbelCoefficients(order, alpha, beta, a1, b, tuple(c), (d[1], d[2], d[3], d[4]),
+    return AbelCoefficients(order, kappa, theta, alpha, beta, a1, b, tuple(c), (d[1], d[2], d[3], d[4]),
                             dlog, tuple(e), tuple(sig))
 
 
+def weight_factor(sig: list[Any], theta: Any, one: Any, n: int) -> list[Any]:
+    """``1 - theta (1 - s^2) / (1 - s^2 sigma(s)^-2)`` as a series in s (n terms)."""
+    zero = one - one
+    inv_sq = ser_pow(sig, -2, 1, n)
+    den = [one] + [zero] + [-x for x in inv_sq[: n - 2]]
+    ratio = ser_mul([one, zero, -one], ser_pow(den, -1, 1, n), n)
+    return [(one if i == 0 else zero) - theta * r for i, r in enumerate(ratio)]
+
+
 @lru_cache(maxsize=16)
-def arb_abel(order: int, prec: int) -> AbelCoefficients:
-    """Certified enclosures of the exact coefficients at ``prec`` bits (Arb balls)."""
+def arb_abel(order: int, prec: int, family: KinkFamily = SEED) -> AbelCoefficients:
+    """Certified enclosures of the exact coefficients at ``prec`` bits (Arb balls), for the seed
+    or a member of its kink family (:mod:`.family`)."""
     with ctx.workprec(prec):
-        kappa = arb(2).sqrt() / arb.pi()
-        return abel_coefficients(kappa, arb(1), order)
+        kappa = arb_of_fraction(family.weight) * arb(2).sqrt() / arb.pi()
+        return abel_coefficients(kappa, arb(1), order, arb_of_fraction(family.theta))
 
 
 # ---- real evaluation (Arb) ---------------------------------------------------------------

@@ -39,6 +39,7 @@ from verify.core.errors import BoundNotProven
 from verify.kernel.asymptotic.abel import AbelCoefficients, arb_abel, horner
 from verify.kernel.asymptotic.coefficients import q_coeffs
 from verify.kernel.asymptotic.exact_cache import cached_exact
+from verify.kernel.asymptotic.family import SEED, KinkFamily
 
 Q_TERMS = 48
 COEFFICIENT_BITS = 64          # relative accuracy asked of every coefficient behind the bounds
@@ -80,7 +81,7 @@ def _coefficients_accurate(co: AbelCoefficients) -> bool:
 
 
 @lru_cache(maxsize=16)
-def bounds_precision(order: int) -> int:
+def bounds_precision(order: int, family: KinkFamily = SEED) -> int:
     """Bits at which the coefficients behind the bounds keep COEFFICIENT_BITS relative bits.
 
     Starts from 128 + 3 * order (the recurrences lose about 2.3 bits per order) and
@@ -89,7 +90,7 @@ def bounds_precision(order: int) -> int:
     """
     bits = 64 * math.ceil((128 + 3 * order) / 64)
     for _ in range(4):
-        if _coefficients_accurate(arb_abel(order, bits)):
+        if _coefficients_accurate(arb_abel(order, bits, family)):
             break
         bits *= 2
     return bits
@@ -142,8 +143,10 @@ def _box(r: arb, theta: arb, half_width: arb) -> acb:
 
 
 def _defects(co: AbelCoefficients, s: acb) -> tuple[acb, acb, acb, acb, acb]:
-    """(delta_A, delta_B, H, H - alpha - beta s, kappa s q) enclosed on the box ``s``."""
-    kappa = arb(2).sqrt() / arb.pi()
+    """(delta_A, delta_B, H, H - alpha - beta s, kappa s q) enclosed on the box ``s``
+    (kappa = w sqrt(2)/pi of the coefficients' family; the NTK's right-hand side weighed by
+    ``1 - theta (1 - s^2)/(1 - st^2)``, :mod:`.abel`)."""
+    kappa = co.kappa
     q_val = _q_acb(s * s)
     kq = kappa * s * q_val
     root_v = (1 - kq).sqrt()                 # = 1/sigma (principal branch, Re > 0)
@@ -162,27 +165,32 @@ def _defects(co: AbelCoefficients, s: acb) -> tuple[acb, acb, acb, acb, acb]:
     weighted = [-k * ck for k, ck in enumerate(co.c, start=1)]
     a_prime_g = co.a1 + co.b * st + horner(weighted, st) * st * st
     phi_g = (1 - st * st) * inv_st * inv_st * inv_st * a_prime_g / 2
+    if co.theta != 0:
+        phi_g = phi_g * (1 - co.theta * (1 - s * s) / (1 - st * st))
     delta_b = b_diff - phi_g
     return delta_a, delta_b, h_val, h_val - co.alpha - co.beta * s, kq
 
 
 @lru_cache(maxsize=16)
-def circle_bounds(order: int, r: float, boxes: int, prec: int | None = None) -> CircleBounds:
+def circle_bounds(order: int, r: float, boxes: int, prec: int | None = None,
+                  family: KinkFamily = SEED) -> CircleBounds:
     """Certified upper bounds of the defects on |s| = r (``boxes`` boxes on the upper half).
 
     ``prec`` defaults to :func:`bounds_precision` of the order. The maxima are exact
     numbers, kept in the on-disk cache of :mod:`.exact_cache` (why a cached value is the
     one this code computes: see there).
     """
-    prec = prec or bounds_precision(order)
+    prec = prec or bounds_precision(order, family)
     key = {"order": order, "r": repr(float(r)), "boxes": boxes, "prec": prec, "q_terms": Q_TERMS}
-    maxima = cached_exact("circle-bounds", key, lambda: _circle_maxima(order, r, boxes, prec))
+    if family != SEED:
+        key |= {"weight": str(family.weight), "theta": str(family.theta)}
+    maxima = cached_exact("circle-bounds", key, lambda: _circle_maxima(order, r, boxes, prec, family))
     return CircleBounds(order, r, *maxima)
 
 
-def _circle_maxima(order: int, r: float, boxes: int, prec: int) -> list[arb]:
+def _circle_maxima(order: int, r: float, boxes: int, prec: int, family: KinkFamily = SEED) -> list[arb]:
     """The five maxima of :class:`CircleBounds` (exact upper bounds): the work behind :func:`circle_bounds`."""
-    co = arb_abel(order, prec)
+    co = arb_abel(order, prec, family)
     with ctx.workprec(prec):
         maxima = [arb(0)] * 5
         r_arb = arb(r)
@@ -298,21 +306,46 @@ def lipschitz_h(cb: CircleBounds, beta: arb, r: arb, s0: arb) -> arb:
     return arb(cauchy.upper()).min(arb(split.upper()))
 
 
+def weight_factor_analytic(family: KinkFamily, r: float) -> bool:
+    """Prove that ``1 - theta (1 - s^2)/(1 - st^2)`` (st = s sqrt(1 - kappa s q(s^2)), the NTK
+    right-hand side's factor for theta > 0, :mod:`.abel`) is analytic on the disk ``|s| <= r``.
+
+    It is once ``st^2 != 1`` there. The coefficients of q are positive (:func:`q_coefficient`), so
+    ``|q(s^2)| <= q(r^2)`` and ``|st|^2 = |s|^2 |1 - kappa s q(s^2)| <= r^2 (1 + kappa r q(r^2))``;
+    if that bound is below 1 then ``|st| < 1`` on the whole disk. (Without theta there is no factor.)
+
+    >>> weight_factor_analytic(KinkFamily(Fraction(2), Fraction(1, 2)), 0.8)
+    True
+    >>> weight_factor_analytic(KinkFamily(Fraction(1, 10**4), Fraction(1, 2)), 1.0)
+    False
+    """
+    if family.theta == 0:
+        return True
+    with ctx.workprec(64):
+        rr = arb(r)
+        kappa = arb(family.weight.numerator) / family.weight.denominator * arb(2).sqrt() / arb.pi()
+        q_r = _q_acb(acb(rr * rr)).real
+        return bool(rr * rr * (1 + kappa * rr * q_r) < 1)
+
+
 @lru_cache(maxsize=32)
 def remainder_bounds(order: int, s0: float, r: float = 0.5, boxes: int = 256,
-                     prec: int | None = None) -> RemainderBounds:
+                     prec: int | None = None, family: KinkFamily = SEED) -> RemainderBounds:
     """Certified constants of :class:`RemainderBounds`, or BoundNotProven if s0 is too large.
 
-    Checks the two hypotheses of the monotonicity lemma for the exact A
-    (:func:`check_truncation_increasing`, :func:`check_map_increasing`).
+    Checks the analyticity of the defects on the disk (:func:`weight_factor_analytic` for a
+    family with theta > 0, ``|kappa s q| < 1`` on the circle) and the two hypotheses of the
+    monotonicity lemma for the exact A (:func:`check_truncation_increasing`, :func:`check_map_increasing`).
     """
-    prec = prec or bounds_precision(order)
-    cb = circle_bounds(order, r, boxes, prec)
+    prec = prec or bounds_precision(order, family)
+    if not weight_factor_analytic(family, r):
+        raise BoundNotProven(f"the NTK factor of {family} is not proven analytic on |s| <= {r}")
+    cb = circle_bounds(order, r, boxes, prec, family)
     if not cb.analytic:
         raise BoundNotProven("analyticity on the disk |s| <= r not proven")
     if not 0 < s0 < r:
         raise ValueError("need 0 < s0 < r")
-    co = arb_abel(order, prec)
+    co = arb_abel(order, prec, family)
     with ctx.workprec(prec):
         rr, ss = arb(r), arb(s0)
         # H(s) = alpha + beta s + (H - alpha - beta s) >= alpha - max(0, -beta) s0 - m_h1 (s0/r)^2 on [0, s0]

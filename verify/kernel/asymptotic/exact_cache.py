@@ -54,6 +54,7 @@ SOURCES = (
     "verify.kernel.asymptotic.bounds",
     "verify.kernel.asymptotic.abel",
     "verify.kernel.asymptotic.coefficients",
+    "verify.kernel.asymptotic.family",
     "verify.kernel.asymptotic.series",
 )
 

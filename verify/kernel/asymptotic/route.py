@@ -42,14 +42,15 @@ from functools import lru_cache
 
 from flint import arb, ctx
 
-from verify.core.balls import Ball
+from verify.core.balls import Ball, arb_of_fraction
 from verify.core.errors import BoundNotProven, InputError, PrecisionNotReached, PrecisionTooLow
 from verify.core.params import KERNELS
 from verify.core.precision import bits_for_digits, meets_digits, run_to_digits
 from verify.data.dataset import Dataset
 from verify.data.pairs import PairCorrelation
 from verify.kernel.asymptotic.abel import AbelCoefficients, arb_abel, eval_a, eval_a_float, eval_a_prime, eval_b
-from verify.kernel.asymptotic.bounds import RemainderBounds, bounds_precision, remainder_bounds
+from verify.kernel.asymptotic.bounds import RemainderBounds, bounds_precision, remainder_bounds, weight_factor_analytic
+from verify.kernel.asymptotic.family import SEED, KinkFamily
 from verify.kernel.layer_schedule import LayerSchedule
 from verify.kernel.recursion_certified import OrbitWalker
 
@@ -63,12 +64,14 @@ GUARANTEE = "certified enclosure (asymptotic route: Abel series with proven trun
 # bounds at s0/10 are ~1e-100, which tests/test_asymptotic_route.py resolves at 640 bits.
 # From 112 digits on the order grows as before (N = digits/2 + 4) and r changes little.
 CIRCLE_RADIUS = 1.0
+FAMILY_RADII = (1.0, 0.9, 0.8, 0.7)   # a kink family with theta > 0 takes the first where its NTK factor is analytic
 CIRCLE_BOXES = 512
 MIN_ORDER = 60
 SWITCH_START = 0.45              # the first s0 tried; then s0 shrinks by SWITCH_STEP until the bounds suffice
 SWITCH_STEP = 0.9
 SWITCH_MARGIN = 0.99             # the float64 guess of the switch layer aims at SWITCH_MARGIN * s0^2 (1% to spare)
 MIN_SWITCH_POINT = 1e-6          # s0 below this would need ~7e6 layers of direct iteration
+MAX_GUESS_LAYERS = 10**6         # the float64 guess of a kink-family switch layer stops here (the loop goes on)
 MAX_SERIES_DIGITS = 1000         # the series' coefficients cost ~digits^3: ~80 s at 1000 digits, ~25 min at 2000
 
 
@@ -96,7 +99,20 @@ def check_series_digits(digits: int, what: str) -> None:
 
 
 @lru_cache(maxsize=32)
-def switch_point(digits: int) -> float:
+def circle_radius(family: KinkFamily) -> float:
+    """The radius r of the disk of the remainder bounds: CIRCLE_RADIUS, or for a kink family with
+    theta > 0 the first of FAMILY_RADII where its NTK factor is proven analytic
+    (:func:`~verify.kernel.asymptotic.bounds.weight_factor_analytic`; 0.8 serves every weight <= 2)."""
+    if family.theta == 0:
+        return CIRCLE_RADIUS
+    for r in FAMILY_RADII:
+        if weight_factor_analytic(family, r):
+            return r
+    raise BoundNotProven(f"no disk of FAMILY_RADII makes the NTK factor of {family} analytic")
+
+
+@lru_cache(maxsize=32)
+def switch_point(digits: int, family: KinkFamily = SEED) -> float:
     """s0: the route switches from iteration to series once sqrt(1 - rho) <= s0.
 
     Chosen so that each proven truncation bound is below 10^-(digits + 8) relative
@@ -108,7 +124,7 @@ def switch_point(digits: int) -> float:
     s0 = SWITCH_START
     while s0 >= MIN_SWITCH_POINT:
         try:
-            rb = remainder_bounds(order, s0, CIRCLE_RADIUS, CIRCLE_BOXES)
+            rb = remainder_bounds(order, s0, circle_radius(family), CIRCLE_BOXES, family=family)
         except BoundNotProven:
             s0 *= SWITCH_STEP
             continue
@@ -131,9 +147,10 @@ def _truncation_small(rb: RemainderBounds, s0: float, digits: int) -> bool:
         return all(rel.upper() < target for rel in (rel_a, rel_b, rel_d))
 
 
-def _first_layer_below(first_gap: float, gap2: float) -> int:
+def _first_layer_below(first_gap: float, gap2: float, family: KinkFamily = SEED) -> int:
     """Best effort: the first layer whose gap is below ``gap2``, from the first layer's gap e_1
-    (float64; only a first guess).
+    (float64; only a first guess). For the kink family (whose map need not be increasing) by
+    iterating the float64 map, at most ``MAX_GUESS_LAYERS`` layers.
 
     The layer is 1 + the number of thresholds T_k <= e_1 (:func:`_layer_thresholds`):
     a lookup, the same answer for the same pair wherever it is asked.
@@ -141,7 +158,12 @@ def _first_layer_below(first_gap: float, gap2: float) -> int:
     >>> _first_layer_below(1.0, 0.05)    # rho^(1) = 0
     22
     """
-    return 1 + bisect.bisect_right(_layer_thresholds(gap2), first_gap)
+    if family == SEED:
+        return 1 + bisect.bisect_right(_layer_thresholds(gap2), first_gap)
+    weight, layer, e = float(family.weight), 1, first_gap
+    while e >= gap2 and layer < MAX_GUESS_LAYERS:
+        e, layer = e + weight * (_gap_map_float(e) - e), layer + 1
+    return layer
 
 
 @lru_cache(maxsize=32)
@@ -264,7 +286,8 @@ def floor_bounds(rb: RemainderBounds) -> FloorBounds:
     return _FLOOR_BOUNDS[id(rb)][1]
 
 
-def series_start(co: AbelCoefficients, rb: RemainderBounds, e_n: arb, f_n: arb | None, n: int) -> SeriesStart:
+def series_start(co: AbelCoefficients, rb: RemainderBounds, e_n: arb, f_n: arb | None, n: int,
+                 family: KinkFamily = SEED) -> SeriesStart:
     """The :class:`SeriesStart` of a pair from its balls at layer n (call inside the working precision).
 
     Needs 1 - rho^(n) <= s0^2 (w_n >= w0 = 1/s0): the truncation bounds are those at w0
@@ -275,7 +298,7 @@ def series_start(co: AbelCoefficients, rb: RemainderBounds, e_n: arb, f_n: arb |
     a_n = eval_a(co, w_n) + arb(0, fb.err_a)
     if f_n is None:
         return SeriesStart(n, w_n, fb.err_a, a_n, None, None)
-    t_n = n * (1 - f_n)
+    t_n = _diagonal(family, n) * (1 - f_n)                                      # T_n = T_n(x,x) ThetaBar^(n)
     start = t_n * w_n ** 3 / 2 * (eval_a_prime(co, w_n) + fb.d_err)          # T_n A'(rho_n)
     return SeriesStart(n, w_n, fb.err_a, a_n, fb.d_err, start - eval_b(co, w_n) + fb.sum_err)
 
@@ -299,7 +322,8 @@ def _float_newton(co: AbelCoefficients, target: arb) -> tuple[arb, float] | None
     return None
 
 
-def _series_step(co: AbelCoefficients, start: SeriesStart, depth: int, bits: int) -> tuple[arb, arb | None]:
+def _series_step(co: AbelCoefficients, start: SeriesStart, depth: int, bits: int,
+                 family: KinkFamily = SEED) -> tuple[arb, arb | None]:
     """Certified (1 - rho^(L), 1 - ThetaBar^(L)) at L = depth > n from the pair's :class:`SeriesStart`."""
     target = start.a_n + (depth - start.n)              # A(w_L) = A(w_n) + L - n
     w_l = _enclose_w(co, target, start.err_a, start.w_n, bits)
@@ -307,19 +331,21 @@ def _series_step(co: AbelCoefficients, start: SeriesStart, depth: int, bits: int
     if start.k_const is None or start.d_err is None:
         return e_l, None
     a_prime_l = w_l ** 3 / 2 * (eval_a_prime(co, w_l) + start.d_err)      # A'(rho_L)
-    f_l = 1 - (start.k_const + eval_b(co, w_l)) / a_prime_l / depth
+    f_l = 1 - (start.k_const + eval_b(co, w_l)) / a_prime_l / _diagonal(family, depth)
     return e_l, f_l
 
 
 def _switch_layer(pair: PairCorrelation, depths: Sequence[int], kernel: str, bits: int, s0: float,
-                  schedule: LayerSchedule) -> tuple[int, dict[int, tuple[Ball, Ball | None]], arb, arb | None]:
+                  schedule: LayerSchedule, family: KinkFamily = SEED, stop_at_depths: bool = False
+                  ) -> tuple[int, dict[int, tuple[Ball, Ball | None]], arb, arb | None]:
     """Direct iteration up to the switch layer n (certified 1 - rho^(n) <= s0^2, so w_n >= 1/s0).
 
     Returns n, the balls at every depth <= n, and (1 - rho^(n), 1 - ThetaBar^(n)) as
-    Arb balls (None for the NNGP). Call inside ``ctx.workprec(bits)``.
+    Arb balls (None for the NNGP). Call inside ``ctx.workprec(bits)``. With ``stop_at_depths``
+    it stops once every depth is reached (a small weight may switch only after 10^5 layers).
     """
-    walker = OrbitWalker(pair, kernel, bits, schedule)
-    n = _first_layer_below(float(walker.state.e), SWITCH_MARGIN * s0 * s0)
+    walker = OrbitWalker(pair, kernel, bits, schedule, family)
+    n = _first_layer_below(float(walker.state.e), SWITCH_MARGIN * s0 * s0, family)
     bound = arb(s0) * arb(s0)
     by_depth: dict[int, tuple[Ball, Ball | None]] = {}
     pending = sorted(set(depths))
@@ -328,53 +354,64 @@ def _switch_layer(pair: PairCorrelation, depths: Sequence[int], kernel: str, bit
             walker.advance_to(pending[0])
             by_depth[pending[0]] = walker.state.balls(pending[0])
             pending.pop(0)
+        if stop_at_depths and not pending:
+            break
         walker.advance_to(n)
         if walker.state.e.upper() <= bound:                              # w_n >= 1/s0
             break
         n += max(1, n // 8)
-    d_n = walker.state.d                                               # n (1 - ThetaBar^(n)), default model
-    return n, by_depth, walker.state.e, (d_n / n if d_n is not None else None)
+    d_n = walker.state.d                                               # T_n(x,x) (1 - ThetaBar^(n))
+    return n, by_depth, walker.state.e, (d_n / _diagonal(family, n) if d_n is not None else None)
+
+
+def _diagonal(family: KinkFamily, depth: int) -> arb | int:
+    """``T_L(x, x)``: L for the seed and every MLP, else an exact ball."""
+    return depth if family.theta == 0 else arb_of_fraction(family.ntk_diagonal(depth))
 
 
 def _sweep_at(pair: PairCorrelation, depths: Sequence[int], kernel: str, bits: int,
-              order: int, s0: float, schedule: LayerSchedule) -> list[tuple[Ball, Ball | None]]:
+              order: int, s0: float, schedule: LayerSchedule, family: KinkFamily = SEED
+              ) -> list[tuple[Ball, Ball | None]]:
     want_ntk = kernel == "ntk"
     out = []
     with ctx.workprec(bits):
-        n, by_depth, e_n, f_n = _switch_layer(pair, depths, kernel, bits, s0, schedule)
+        n, by_depth, e_n, f_n = _switch_layer(pair, depths, kernel, bits, s0, schedule, family, True)
+        if len(by_depth) == len(depths):                      # every depth before the switch
+            return [by_depth[d] for d in depths]
         if e_n.is_exact() and e_n.is_zero():                 # identical points: rho = ThetaBar = 1
             exact = (Ball.exact(0), Ball.exact(0) if want_ntk else None)
             return [by_depth.get(d, exact) for d in depths]
-        co = series_coefficients(order, bits)
-        start = series_start(co, remainder_bounds(order, s0, CIRCLE_RADIUS, CIRCLE_BOXES), e_n, f_n, n)
+        co = series_coefficients(order, bits, family)
+        start = series_start(co, remainder_bounds(order, s0, circle_radius(family), CIRCLE_BOXES, family=family),
+                             e_n, f_n, n, family)
         for d in depths:
             if d in by_depth:
                 out.append(by_depth[d])
                 continue
-            e_l, f_l = _series_step(co, start, d, bits)
+            e_l, f_l = _series_step(co, start, d, bits, family)
             out.append((Ball.from_arb(e_l), Ball.from_arb(f_l) if f_l is not None else None))
     return out
 
 
-def series_coefficients(order: int, bits: int) -> AbelCoefficients:
+def series_coefficients(order: int, bits: int, family: KinkFamily = SEED) -> AbelCoefficients:
     """The series' coefficients for a working precision of ``bits``.
 
     At least at :func:`~verify.kernel.asymptotic.bounds.bounds_precision`: the recurrences
     cancel about 2.3 bits an order (at order 60 and 140 bits only ~14 bits of the last
     coefficients would be left), and one set serves every working precision below it.
     """
-    return arb_abel(order, max(bits, bounds_precision(order)))
+    return arb_abel(order, max(bits, bounds_precision(order, family)), family)
 
 
-def prepare_series(digits: int) -> None:
+def prepare_series(digits: int, family: KinkFamily = SEED) -> None:
     """Compute the per-process constants of the route for ``digits`` now (switch point,
     bounds, coefficients), e.g. before forking workers that then share them. Beyond
     MAX_SERIES_DIGITS it does nothing (each pair then refuses with its own message)."""
     if digits > MAX_SERIES_DIGITS:
         return
     order = series_order(digits)
-    remainder_bounds(order, switch_point(digits), CIRCLE_RADIUS, CIRCLE_BOXES)
-    series_coefficients(order, _start_bits(digits))
+    remainder_bounds(order, switch_point(digits, family), circle_radius(family), CIRCLE_BOXES, family=family)
+    series_coefficients(order, _start_bits(digits), family)
 
 
 def _start_bits(digits: int) -> int:
@@ -394,13 +431,15 @@ def asymptotic_pair_sweep(
     kernel: str,
     digits: int,
     schedule: LayerSchedule,
+    family: KinkFamily = SEED,
 ) -> tuple[list[tuple[Ball, Ball | None]], int, str]:
     """Certified enclosure of (1 - rho^(L), 1 - ThetaBar^(L)) at every L of ``depths``.
 
     Both gaps are accurate to ``digits`` relative digits (the NTK gap tends to 3/4).
     Returns ``(balls, working_precision_bits, guarantee)``; the time does not depend
     on L. Networks without a bias only (their normalized kernels are the default model's, any
-    sigma_w^2: :mod:`verify.kernel.layer_schedule`); with a bias it raises InputError.
+    sigma_w^2: :mod:`verify.kernel.layer_schedule`); with a bias it raises InputError. ``family``:
+    a member of the seed's kink family (:mod:`.family`; ThetaBar normalized by its T_L(x, x)).
     """
     if not schedule.is_default:
         raise InputError("the asymptotic route is derived for networks without a bias "
@@ -412,11 +451,11 @@ def asymptotic_pair_sweep(
         raise InputError("depths must be integers >= 1")
     check_series_digits(digits, f"{kernel} entry (asymptotic route)")
     order = series_order(digits)
-    s0 = switch_point(digits)
+    s0 = switch_point(digits, family)
     start = _start_bits(digits)
 
     def compute(bits: int) -> list[tuple[Ball, Ball | None]]:
-        return _sweep_at(pair, targets, kernel, bits, order, s0, schedule)
+        return _sweep_at(pair, targets, kernel, bits, order, s0, schedule, family)
 
     def accurate(out: list[tuple[Ball, Ball | None]]) -> bool:
         return all(meets_digits(b, digits, relative=True) for pair_out in out for b in pair_out if b is not None)
