@@ -74,7 +74,8 @@ def test_family_membership() -> None:
     assert parabolic_family(Model.parse(activation="abrelu:0.5,0.5")) is None       # linear
     # resnet:ALPHA with u = ALPHA^2 sigma_w^2, m = (a^2 + b^2)/2, k = (a - b)^2/2: w = u k/(1 + u m)
     fam = parabolic_family(Model.parse(activation="abrelu:-0.5,2", sigma_w2="2", architecture="resnet:1"))
-    assert fam == KinkFamily(Fraction(2 * Fraction(25, 8), 1 + 2 * Fraction(17, 8)), Fraction(1, 1 + 2 * Fraction(17, 8)))
+    u, m, k = 2, Fraction(17, 8), Fraction(25, 8)
+    assert fam == KinkFamily(u * k / (1 + u * m), 1 / (1 + u * m))
     assert not series_available(None, 30)
 
 
@@ -103,3 +104,16 @@ def test_cli_reaches_depth_1e15_for_a_resnet(capsys: pytest.CaptureFixture[str])
     payload = json.loads(capsys.readouterr().out)
     ntk = payload["ntk"]                        # one depth: the result itself
     assert ntk["method"].startswith("asymptotic series") and ntk["guarantee"] == "certified enclosure"
+
+
+def test_route_certified_asymptotic_serves_the_family_and_refuses_others() -> None:
+    from verify import kernel_sweep
+    from verify.core.errors import InputError
+
+    points = [["1", "0"], ["0", "1"]]
+    res = kernel_sweep(points, [10**12], "ntk", 20, route="certified-asymptotic",
+                       model=Model.parse(activation="leaky_relu:0.1"))[0]
+    assert res.method.startswith("asymptotic series")
+    with pytest.raises(InputError, match="no asymptotic-series route"):
+        kernel_sweep(points, [10**12], route="certified-asymptotic",
+                     model=Model.parse(activation="relu", sigma_b2="0.1", architecture="resnet:1"))

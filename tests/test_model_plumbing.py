@@ -165,7 +165,7 @@ def test_relative_gap_of_a_model() -> None:
 
 def test_model_errors() -> None:
     erf = Model.parse(activation="erf")
-    with pytest.raises(InputError, match="no depth-independent"):
+    with pytest.raises(InputError, match="no asymptotic-series route"):
         kernel_sweep([["1", "0"], ["0", "1"]], [3], route="certified-asymptotic", model=erf)
     with pytest.raises(InputError, match="not both"):
         kernel_sweep([["1", "0"], ["0", "1"]], [3], param=Parameterization("2", "0"), model=erf)

@@ -757,7 +757,8 @@ def _check_route_limits(route: str, top: int, default_model: bool, model_route: 
         raise InputError(f"depth {depth_text(top)} is beyond direct iteration ({depth_text(DIRECT_MAX_DEPTH, 6)}); the "
                          "asymptotic route covers any depth for ReLU networks without a bias (sigma_b^2 = 0)")
     if route == "certified-asymptotic" and not default_model:
-        raise InputError("the asymptotic route is derived for ReLU networks without a bias (sigma_b^2 = 0) only")
+        raise InputError("the asymptotic route is derived for ReLU-type networks without a bias (sigma_b^2 = 0) only "
+                         "(relu, leaky_relu, abrelu, abs: MLP or resnet, NTK parameterization)")
 
 
 def _model_sweep(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int], names: tuple[str, ...],
@@ -769,11 +770,13 @@ def _model_sweep(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int
     # family starts about 40 ms sooner without it)
     from verify.kernel.model_recursion import float64_model_sweep
     from verify.kernel.model_route import certified_model_pair, model_diagonals, mpmath_model_pair
+    from verify.kernel.model_series import parabolic_family
 
-    if route == "certified-asymptotic":
-        raise InputError(f"{model.name}: no depth-independent (asymptotic) route for this model; "
-                         "use the route certified or certified-direct (direct iteration)")
-    _check_route_limits(route, max(depths), default_model=False, model_route=True)
+    series = parabolic_family(model) is not None     # the Abel series beyond depth 1000 (verify.kernel.model_series)
+    if route == "certified-asymptotic" and not series:
+        raise InputError(f"{model.name}: no asymptotic-series route for this model; use the route certified "
+                         "(direct iteration, or an invariant box where one exists) or certified-direct")
+    _check_route_limits(route, max(depths), default_model=series, model_route=True)
     param = Parameterization(model.sigma_w2, model.sigma_b2)     # the variances only: ``model`` is the network
     if route == "float64":
         if on_plan is not None:
@@ -805,7 +808,8 @@ def _model_sweep(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int
 
     if certified and arrays:
         if on_plan is not None:
-            on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, False, model_route=True, arrays=True))
+            on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, series and box,
+                               model_route=not (series and box), arrays=True))
         found = matrix_enclosures(rows, cols, symmetric, (len(depths), len(names)),
                                   partial(_model_pair_gaps, depths=depths, names=names, digits=digits, model=model,
                                           n0=rows.n0, relative_gap=relative_gap, box=box),
@@ -814,7 +818,8 @@ def _model_sweep(rows: Dataset, cols: Dataset, symmetric: bool, depths: list[int
         return _enclosure_results(found, depths, names, digits, make)
     index, unique = pair_index(rows, cols, symmetric)
     if on_plan is not None:
-        on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, False, len(unique), model_route=True))
+        priced = series and certified and box
+        on_plan(sweep_plan(rows, cols, symmetric, depths, route, digits, priced, len(unique), model_route=not priced))
     if certified:
         tasks: list[tuple[Any, ...]] = [(p, depths, names, digits, model, rows.n0, relative_gap, box) for p in unique]
         outs = run_tasks(certified_model_pair, tasks, progress=progress, cost=max(depths), scheduler=scheduler)
