@@ -74,7 +74,7 @@ def test_series_overlaps_the_model_recursion(name: str) -> None:
 def test_family_membership() -> None:
     assert parabolic_family(Model.parse(activation="erf")) is None
     assert parabolic_family(Model.parse(sigma_b2="0.1")) is None
-    assert parabolic_family(Model.parse(parameterization="standard")) is None
+    assert parabolic_family(Model.parse(parameterization="standard", sigma_b2="0.1")) is None
     assert parabolic_family(Model.parse(activation="abrelu:0.5,0.5")) is None       # linear
     # resnet:ALPHA with u = ALPHA^2 sigma_w^2, m = (a^2 + b^2)/2, k = (a - b)^2/2: w = u k/(1 + u m)
     fam = parabolic_family(Model.parse(activation="abrelu:-0.5,2", sigma_w2="2", architecture="resnet:1"))
@@ -123,3 +123,24 @@ def test_route_certified_asymptotic_serves_the_family_and_refuses_others() -> No
     with pytest.raises(InputError, match="no asymptotic-series route"):
         kernel_sweep(points, [10**12], route="certified-asymptotic",
                      model=Model.parse(activation="relu", sigma_b2="0.1", architecture="resnet:1"))
+
+
+@pytest.mark.parametrize("spec", [("relu", "1", "mlp", 64), ("abs", "2", "resnet:0.5", 3),
+                                  ("leaky_relu:0.1", "1", "resnet:1", 1)])
+def test_standard_parameterization_overlaps_the_model_recursion(spec: tuple[str, str, str, int]) -> None:
+    """Standard parameterization: the NTK's offset n0/(sigma_w^2 nu) and scale nu = N/W_std^2."""
+    act, sw, arch, width = spec
+    model = Model.parse(activation=act, sigma_w2=sw, architecture=arch, parameterization="standard", width=width)
+    family = parabolic_family(model, N0)
+    alpha = model.architecture.alpha
+    hidden_w_std2 = Fraction(sw) * (1 if alpha is None else alpha * alpha)
+    assert family is not None and family.scale == width / hidden_w_std2
+    pairs = [_pair("0.6"), _pair("-0.5")]
+    series = certified_model_sweep(model, pairs, [5, 1200], N0, DIGITS)
+    direct = certified_model_sweep(model, pairs, [5, 1200], N0, DIGITS, box=False)
+    assert series.method(1200) == series_method(family)
+    for d in (5, 1200):
+        s, r = series.at(d), direct.at(d)
+        for got, want in [(s.nngp_diag, r.nngp_diag), (s.ntk_diag, r.ntk_diag),
+                          *zip(s.nngp_gap, r.nngp_gap, strict=True), *zip(s.ntk_gap, r.ntk_gap, strict=True)]:
+            assert got.to_arb().overlaps(want.to_arb()), (spec, d)

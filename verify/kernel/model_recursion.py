@@ -473,7 +473,7 @@ def certified_model_sweep(model: Model, pairs: Sequence[PairCorrelation], depths
     if box and targets[-1] > SERIES_FROM_DEPTH:
         from verify.kernel.model_series import parabolic_family, series_available, series_model_sweep  # imports us
 
-        family = parabolic_family(model)
+        family = parabolic_family(model, n0)
         if series_available(family, digits):
             results, methods, bits = series_model_sweep(model, family, pairs, targets, n0, digits)
             return ModelSweep(model, n0, "certified", bits, tuple(targets), tuple(results), tuple(methods))

@@ -93,7 +93,7 @@ def series_model_sweep(model: Model, family: KinkFamily | None, pairs: Sequence[
         q1, r = arb_of_fraction(c.q1), arb_of_fraction(ratio)
         for k, depth in enumerate(targets):
             q = q1 * r ** arb(depth - 1)
-            t = q * arb_of_fraction(family.ntk_diagonal(depth))
+            t = q * arb_of_fraction(family.scale * family.ntk_diagonal(depth))
             e = [balls[k][0].to_arb() for balls in per_pair]
             f = [balls[k][1].to_arb() for balls in per_pair]        # type: ignore[union-attr]  # the NTK was asked
             res = depth_balls(depth, q, t, e, f)

@@ -171,7 +171,8 @@ class _GapState:
         self.want_ntk = want_ntk
         self.pi = arb.pi()
         self.inv_pi = 1 / self.pi
-        self.d = e if want_ntk else None     # d_1 = 1 * f_1 = e_1
+        # d_1 = 1 * f_1 = e_1 (D_1 = U_1(x,x) f_1 = offset e_1 for the kink family)
+        self.d = (e if family.offset == 1 else arb_of_fraction(family.offset) * e) if want_ntk else None
         self.family = family
         self.weight = None if family == SEED else arb_of_fraction(family.weight)
         self.theta = arb_of_fraction(family.theta)

@@ -24,6 +24,15 @@ theta (c + u (m c + k (h(c) - c))) = (1 - w) c + w h(c); Theta' = Theta + u (E[p
 E[phi phi]) gives T' = theta (1 + u (m - k a)) T + theta u E[phi phi]/Sigma(x, x) = (1 - w a) T +
 c' - theta c. On the diagonal (c = 1, a = 0, h = 1) T' = T + 1 - theta.
 
+Standard parameterization (neural-tangents: a Dense layer's NTK is ``input_width * nngp_in +
+W_std^2 * ntk_in``, input width n0 for the first layer and the hidden width N, ``--width``, for
+the others; no bias): Sigma is unchanged, Theta_1 = (n0/sigma_w^2) Sigma_1, and each hidden layer
+adds N E[phi phi] where NTK parameterization adds W_std^2 E[phi phi] (W_std^2 = sigma_w^2, or
+ALPHA^2 sigma_w^2 in a resnet block). So T = nu U with ``nu = N / W_std^2`` (``scale``) and U obeys
+the recursion above with U_1 = (n0/(sigma_w^2 nu)) c_1: the same normalized kernel with the
+diagonal ``U_L(x, x) = offset + (L - 1)(1 - theta)``, ``offset = n0 / (sigma_w^2 nu)``. Since
+ThetaBar = U_L(x, x') / U_L(x, x) and 1 - ThetaBar_1 = 1 - c_1 as before, only the normalizer moves.
+
 Since ``h(1 - e) = 1 - e + kappa e^(3/2) q(e)`` (:mod:`.coefficients`, kappa = sqrt(2)/pi), the gap
 map is ``e -> e (1 - w kappa s q(s^2))`` with s = sqrt(e): the seed's with kappa replaced by
 ``w kappa``. So the seed's Abel series and their proven bounds (:mod:`.abel`, :mod:`.bounds`) carry
@@ -32,10 +41,15 @@ over with ``kappa_w = w kappa``, and theta enters only the NTK's summed series. 
 certified iteration (radius carried unchanged) holds for every member. The seed is w = 1, theta = 0.
 
 >>> from verify.core.model import Model
->>> parabolic_family(Model.parse(activation="leaky_relu:0.1", sigma_w2="2"))
-KinkFamily(weight=Fraction(81, 101), theta=Fraction(0, 1))
->>> parabolic_family(Model.parse(architecture="resnet:0.3"))        # w = u/2/(1 + u/2), u = 9/100
-KinkFamily(weight=Fraction(9, 209), theta=Fraction(200, 209))
+>>> fam = parabolic_family(Model.parse(activation="leaky_relu:0.1", sigma_w2="2"))
+>>> fam.weight, fam.theta
+(Fraction(81, 101), Fraction(0, 1))
+>>> fam = parabolic_family(Model.parse(architecture="resnet:0.3"))        # w = u/2/(1 + u/2), u = 9/100
+>>> fam.weight, fam.theta
+(Fraction(9, 209), Fraction(200, 209))
+>>> fam = parabolic_family(Model.parse(parameterization="standard", width=64), n0=3)
+>>> fam.offset, fam.scale                                                  # n0/N, N/sigma_w^2
+(Fraction(3, 64), Fraction(64, 1))
 >>> parabolic_family(Model.parse(activation="erf")) is None
 True
 """
@@ -52,22 +66,31 @@ KINK_ACTIVATIONS = ("relu", "relu^1", "leaky_relu", "abrelu", "abs")
 
 @dataclass(frozen=True)
 class KinkFamily:
-    """The weight w of the correlation map ``(1 - w) c + w h(c)`` and the NTK's theta (see the module)."""
+    """The weight w of the correlation map ``(1 - w) c + w h(c)``, the NTK's theta, and (standard
+    parameterization) the offset and scale of the NTK: see the module docstring."""
 
     weight: Fraction
     theta: Fraction
+    offset: Fraction = Fraction(1)
+    scale: Fraction = Fraction(1)
 
     def __post_init__(self) -> None:
-        if not (0 < self.weight <= 2 and 0 <= self.theta < 1):
-            raise ValueError(f"need 0 < weight <= 2 and 0 <= theta < 1, got {self}")
+        if not (0 < self.weight <= 2 and 0 <= self.theta < 1 and self.offset > 0 and self.scale > 0):
+            raise ValueError(f"need 0 < weight <= 2, 0 <= theta < 1, offset > 0 and scale > 0, got {self}")
+
+    @property
+    def series_map(self) -> KinkFamily:
+        """The family with offset and scale 1: what the Abel series and their bounds depend on."""
+        return KinkFamily(self.weight, self.theta)
 
     def ntk_diagonal(self, depth: int) -> Fraction:
-        """``T_L(x, x) = 1 + (L - 1)(1 - theta)``: the normalizer of ThetaBar (L for the MLP).
+        """``U_L(x, x) = offset + (L - 1)(1 - theta)``: the normalizer of ThetaBar (L for the MLP in
+        NTK parameterization); ``Theta^(L)(x, x) = scale Sigma^(L)(x, x) U_L(x, x)``.
 
         >>> SEED.ntk_diagonal(7)
         Fraction(7, 1)
         """
-        return 1 + (depth - 1) * (1 - self.theta)
+        return self.offset + (depth - 1) * (1 - self.theta)
 
 
 SEED = KinkFamily(Fraction(1), Fraction(0))
@@ -87,22 +110,24 @@ def kink_slopes(model: Model) -> tuple[Fraction, Fraction] | None:
     return None
 
 
-def parabolic_family(model: Model) -> KinkFamily | None:
-    """The :class:`KinkFamily` of ``model``, or None when it is not a member.
+def parabolic_family(model: Model, n0: int = 1) -> KinkFamily | None:
+    """The :class:`KinkFamily` of ``model`` for inputs of dimension ``n0``, or None when it is not a member.
 
-    Members: the activations of :data:`KINK_ACTIVATIONS` with a != b, no bias, NTK
-    parameterization, MLP or resnet. (Standard parameterization changes the NTK's weights, a bias
-    moves the diagonal: neither is covered.)
+    Members: the activations of :data:`KINK_ACTIVATIONS` with a != b, no bias, either
+    parameterization, MLP or resnet (a bias moves the diagonal: not covered). ``n0`` matters only
+    under the standard parameterization (the offset n0/N or n0 ALPHA^2/N).
     """
     ab = kink_slopes(model)
-    if ab is None or model.sigma_b2 != 0 or model.parameterization != "ntk" or model.sigma_w2 <= 0:
+    if ab is None or model.sigma_b2 != 0 or model.sigma_w2 <= 0:
         return None
     a, b = ab
     m, k = (a * a + b * b) / 2, (a - b) ** 2 / 2
     if k == 0:
         return None                                  # phi linear: g is the identity
     alpha = model.architecture.alpha
-    if alpha is None:
-        return KinkFamily(k / m, Fraction(0))
-    u = alpha * alpha * model.sigma_w2
-    return KinkFamily(u * k / (1 + u * m), 1 / (1 + u * m))
+    u = model.sigma_w2 if alpha is None else alpha * alpha * model.sigma_w2        # the hidden W_std^2
+    weight, theta = (k / m, Fraction(0)) if alpha is None else (u * k / (1 + u * m), 1 / (1 + u * m))
+    if model.parameterization == "ntk":
+        return KinkFamily(weight, theta)
+    scale = Fraction(model.width) / u                # nu = N / W_std^2
+    return KinkFamily(weight, theta, Fraction(n0) / model.sigma_w2 / scale, scale)

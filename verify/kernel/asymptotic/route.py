@@ -124,7 +124,7 @@ def switch_point(digits: int, family: KinkFamily = SEED) -> float:
     s0 = SWITCH_START
     while s0 >= MIN_SWITCH_POINT:
         try:
-            rb = remainder_bounds(order, s0, circle_radius(family), CIRCLE_BOXES, family=family)
+            rb = remainder_bounds(order, s0, circle_radius(family), CIRCLE_BOXES, family=family.series_map)
         except BoundNotProven:
             s0 *= SWITCH_STEP
             continue
@@ -366,7 +366,7 @@ def _switch_layer(pair: PairCorrelation, depths: Sequence[int], kernel: str, bit
 
 def _diagonal(family: KinkFamily, depth: int) -> arb | int:
     """``T_L(x, x)``: L for the seed and every MLP, else an exact ball."""
-    return depth if family.theta == 0 else arb_of_fraction(family.ntk_diagonal(depth))
+    return depth if family == SEED else arb_of_fraction(family.ntk_diagonal(depth))
 
 
 def _sweep_at(pair: PairCorrelation, depths: Sequence[int], kernel: str, bits: int,
@@ -382,7 +382,8 @@ def _sweep_at(pair: PairCorrelation, depths: Sequence[int], kernel: str, bits: i
             exact = (Ball.exact(0), Ball.exact(0) if want_ntk else None)
             return [by_depth.get(d, exact) for d in depths]
         co = series_coefficients(order, bits, family)
-        start = series_start(co, remainder_bounds(order, s0, circle_radius(family), CIRCLE_BOXES, family=family),
+        start = series_start(co, remainder_bounds(order, s0, circle_radius(family), CIRCLE_BOXES,
+                                                  family=family.series_map),
                              e_n, f_n, n, family)
         for d in depths:
             if d in by_depth:
@@ -400,7 +401,8 @@ def series_coefficients(order: int, bits: int, family: KinkFamily = SEED) -> Abe
     cancel about 2.3 bits an order (at order 60 and 140 bits only ~14 bits of the last
     coefficients would be left), and one set serves every working precision below it.
     """
-    return arb_abel(order, max(bits, bounds_precision(order, family)), family)
+    core = family.series_map
+    return arb_abel(order, max(bits, bounds_precision(order, core)), core)
 
 
 def prepare_series(digits: int, family: KinkFamily = SEED) -> None:
@@ -410,7 +412,8 @@ def prepare_series(digits: int, family: KinkFamily = SEED) -> None:
     if digits > MAX_SERIES_DIGITS:
         return
     order = series_order(digits)
-    remainder_bounds(order, switch_point(digits, family), circle_radius(family), CIRCLE_BOXES, family=family)
+    remainder_bounds(order, switch_point(digits, family.series_map), circle_radius(family), CIRCLE_BOXES,
+                     family=family.series_map)
     series_coefficients(order, _start_bits(digits), family)
 
 
@@ -451,7 +454,7 @@ def asymptotic_pair_sweep(
         raise InputError("depths must be integers >= 1")
     check_series_digits(digits, f"{kernel} entry (asymptotic route)")
     order = series_order(digits)
-    s0 = switch_point(digits, family)
+    s0 = switch_point(digits, family.series_map)
     start = _start_bits(digits)
 
     def compute(bits: int) -> list[tuple[Ball, Ball | None]]:
