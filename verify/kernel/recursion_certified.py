@@ -172,10 +172,12 @@ class _GapState:
         self.pi = arb.pi()
         self.inv_pi = 1 / self.pi
         # d_1 = 1 * f_1 = e_1 (D_1 = U_1(x,x) f_1 = offset e_1 for the kink family)
-        self.d = (e if family.offset == 1 else arb_of_fraction(family.offset) * e) if want_ntk else None
+        self.d = (e if family is SEED or family.offset == 1 else arb_of_fraction(family.offset) * e) \
+            if want_ntk else None
         self.family = family
-        self.weight = None if family == SEED else arb_of_fraction(family.weight)
-        self.theta = arb_of_fraction(family.theta)
+        seed = family is SEED or family == SEED
+        self.weight = None if seed else arb_of_fraction(family.weight)
+        self.theta = None if seed else arb_of_fraction(family.theta)
 
     def step(self, layer: int, general: tuple[arb, arb] | None) -> None:
         e = self.e
@@ -197,6 +199,7 @@ class _GapState:
             # D_l = T_l(x,x) f_l: D_{l+1} = w a T_l(x,x) + (1 - w a) D_l + e_{l+1} - theta e_l
             assert self.d is not None  # set whenever want_ntk
             wa = self.weight * a
+            assert self.theta is not None  # set with the weight
             self.d = self.d * (1 - wa) + wa * _ntk_diagonal(self.family, layer) + g - self.theta * e
         elif general is not None:
             lam, nu = general

@@ -56,31 +56,49 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 from verify.core.model import Model
 
 KINK_ACTIVATIONS = ("relu", "relu^1", "leaky_relu", "abrelu", "abs")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class KinkFamily:
     """The weight w of the correlation map ``(1 - w) c + w h(c)``, the NTK's theta, and (standard
-    parameterization) the offset and scale of the NTK: see the module docstring."""
+    parameterization) the offset and scale of the NTK: see the module docstring.
+
+    Compared and hashed by value through a key computed once (it keys the series' caches on every
+    pair's hot path, where hashing four Fractions a call would cost more than the cache saves).
+    """
 
     weight: Fraction
     theta: Fraction
     offset: Fraction = Fraction(1)
     scale: Fraction = Fraction(1)
+    _key: tuple[Fraction, ...] = field(init=False, repr=False)
+    _hash: int = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not (0 < self.weight <= 2 and 0 <= self.theta < 1 and self.offset > 0 and self.scale > 0):
             raise ValueError(f"need 0 < weight <= 2, 0 <= theta < 1, offset > 0 and scale > 0, got {self}")
+        key = (self.weight, self.theta, self.offset, self.scale)
+        object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "_hash", hash(key))
 
-    @property
+    def __eq__(self, other: object) -> bool:
+        return self is other or (isinstance(other, KinkFamily) and self._key == other._key)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    @cached_property
     def series_map(self) -> KinkFamily:
         """The family with offset and scale 1: what the Abel series and their bounds depend on."""
+        if self.offset == 1 and self.scale == 1:
+            return self
         return KinkFamily(self.weight, self.theta)
 
     def ntk_diagonal(self, depth: int) -> Fraction:
