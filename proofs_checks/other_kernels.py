@@ -10,7 +10,8 @@ Evidence, per model of docs/models.md (a few in the quick profile) and per kerne
 normalized entries (:func:`~verify.kernel.model_recursion.certified_model_sweep`, 40 absolute digits)
 of two pairs of the data (smallest and largest |cosine|) along a depth ladder chosen from the model's
 derived law (evenly spaced depths 2k..5k for a geometric law; decades 100..10^4, or 10^3..10^5 in the full
-profile, for an algebraic one; relu^2 stops at depth 24, its variance's exponent doubling each layer).
+profile, for an algebraic one, and 10^5..10^7 for the seed's kink family, whose series cost the same at any
+depth; relu^2 stops at depth 24, its variance's exponent doubling each layer).
 Whether an entry tends to 1 is read from the certified gaps 1 - entry over the last three depths by the
 shared rule of :mod:`.trends` (decaying: -> 1; settled away from 0: not 1). The rate: from the gaps
 where the limit is 1 (per-layer ratio (g_c/g_b)^(1/(L_c - L_b)), exponent log(g_b/g_c)/log(L_c/L_b)),
@@ -41,6 +42,7 @@ from verify.core.model import Model
 from verify.data.dataset import Dataset
 from verify.data.pairs import PairCorrelation, pair_index
 from verify.kernel.model_recursion import ModelSweep, certified_model_sweep
+from verify.kernel.model_series import parabolic_family
 
 from .base import CheckContext, CheckSpec, Evidence, Figure, Finding, Table
 from .common import ball_text
@@ -54,6 +56,10 @@ QUICK_MODELS = (("relu", "2", "0"), ("relu", "1", "0.1"), ("erf", "2", "0"), ("s
 QUICK_DECADES = (100, 1000, 10**4)
 FULL_DECADES = (1000, 10**4, 10**5)
 """The depths of an algebraic law (the full profile goes a decade further: some gaps reach L^-2 late)."""
+SERIES_DECADES = (10**5, 10**6, 10**7)
+"""The full profile's decades for the seed's kink family (relu-type without a bias, MLP or resnet), whose
+certified kernels cost the same at any depth (:mod:`verify.kernel.model_series`): a resnet with a small
+ALPHA reaches its L^-2 law only beyond 10^5."""
 DOUBLY_EXPONENTIAL_TOP = 24
 """relu^2: q_l's binary exponent doubles each layer, and Arb slows down beyond this depth."""
 GEOMETRIC_SHRINK = 0.1
@@ -322,13 +328,19 @@ def _row(laws: ModelLaws, kernel: str, claim: LimitPredictionClaim, obs: list[Ob
             f"{'yes' if ok else 'no' if ok is False else '-'}: {detail}"]
 
 
+def _decades(model: Model, n0: int, quick: bool) -> tuple[int, ...]:
+    if quick:
+        return QUICK_DECADES
+    return SERIES_DECADES if parabolic_family(model, n0) is not None else FULL_DECADES
+
+
 def run(ctx_: CheckContext, kernel: str, claim: LimitPredictionClaim):
     pairs = study_pairs(ctx_.data)
     n0 = ctx_.data.n0
     findings: list[Finding] = []
     rows, series, numbers, ladders = [], [], {}, {}
     for model in study_models(ctx_.quick):
-        laws, sweep, ladder = certified_study(model, pairs, n0, QUICK_DECADES if ctx_.quick else FULL_DECADES)
+        laws, sweep, ladder = certified_study(model, pairs, n0, _decades(model, n0, ctx_.quick))
         depths = ladder[kernel]
         obs = [observe(_entries(sweep, kernel, depths, i), depths) for i in range(len(pairs))]
         findings.append(limit_finding(laws, kernel, claim, obs))
