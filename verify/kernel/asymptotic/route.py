@@ -68,7 +68,8 @@ FAMILY_RADII = (1.0, 0.9, 0.8, 0.7)   # a kink family with theta > 0 takes the f
 CIRCLE_BOXES = 512
 MIN_ORDER = 60
 SWITCH_START = 0.45              # the first s0 tried; then s0 shrinks by SWITCH_STEP until the bounds suffice
-SWITCH_STEP = 0.9
+SWITCH_STEP = 0.95
+TRUNCATION_MARGIN = 5            # each proven truncation bound below 10^-(digits + TRUNCATION_MARGIN) relative
 SWITCH_MARGIN = 0.99             # the float64 guess of the switch layer aims at SWITCH_MARGIN * s0^2 (1% to spare)
 MIN_SWITCH_POINT = 1e-6          # s0 below this would need ~7e6 layers of direct iteration
 MAX_GUESS_LAYERS = 10**6         # the float64 guess of a kink-family switch layer stops here (the loop goes on)
@@ -115,9 +116,12 @@ def circle_radius(family: KinkFamily) -> float:
 def switch_point(digits: int, family: KinkFamily = SEED) -> float:
     """s0: the route switches from iteration to series once sqrt(1 - rho) <= s0.
 
-    Chosen so that each proven truncation bound is below 10^-(digits + 8) relative
+    Chosen so that each proven truncation bound is below 10^-(digits + TRUNCATION_MARGIN) relative
     to the quantity it perturbs (checked again, rigorously, by the enclosures). The
-    comparison is in Arb: 10^-(digits + 8) underflows float64 beyond 300 digits.
+    comparison is in Arb: such targets underflow float64 beyond 300 digits. (The bounds enter the
+    enclosures' radii, so the margin only keeps them from spoiling the digits asked for: 8 digits
+    before 2026-12-01; 5 move s0 from 0.239 to 0.27 at 30 digits, 17 direct layers a pair instead
+    of 20 from rho^(1) = 0.)
     Raises :class:`PrecisionNotReached` if no s0 >= MIN_SWITCH_POINT works.
     """
     order = series_order(digits)
@@ -137,10 +141,10 @@ def switch_point(digits: int, family: KinkFamily = SEED) -> float:
 
 
 def _truncation_small(rb: RemainderBounds, s0: float, digits: int) -> bool:
-    """Whether every truncation bound at w = 1/s0 is below 10^-(digits + 8) in relative terms."""
+    """Whether every truncation bound at w = 1/s0 is below 10^-(digits + TRUNCATION_MARGIN) in relative terms."""
     with ctx.workprec(64):
         w0 = 1 / arb(s0)
-        target = arb(10) ** (-(digits + 8))
+        target = arb(10) ** (-(digits + TRUNCATION_MARGIN))
         rel_a = rb.abel_error(w0) / (3 * w0)
         rel_b = (rb.b_sum_error(w0) + rb.phi_sum_error(w0)) / (w0 ** 4)
         rel_d = rb.abel_derivative_error(w0) / 3
@@ -192,6 +196,35 @@ def _gap_map_float(e: float) -> float:
     return e + ((1 - e) * 2 * math.asin(math.sqrt(e / 2)) - math.sqrt(e * (2 - e))) / math.pi
 
 
+def _newton_mid(co: AbelCoefficients, target: arb, bits: int) -> tuple[arb, arb]:
+    """Best effort: an exact midpoint w with A_N(w) close to ``target``'s midpoint, and the ball
+    ``A_N(w) - target`` at it (what the enclosures below start from; nothing here is a proof).
+
+    Newton's method: in float64 to ~50 bits, then at full precision until the next step would be
+    below 2^-(bits/2 + 16) relative. The full-precision steps divide by the float64 slope A_N' of
+    the last float step (relative error ~2^-50: each step gains ~50 bits on top of Newton's
+    quadratic rate |A''/(2 A')| step^2 ~ (step / w)^2 / (10 w)), so the w returned is within
+    about 2^-(bits + 32) relative of the solution.
+    """
+    t = target.mid()
+    guess = _float_newton(co, t)
+    slope: float | None = None
+    if guess is None:                                       # A beyond float64's range
+        a_m = arb(1) / co.alpha
+        w = (t + arb(1.5) * (t / a_m).log()) / a_m          # leading-order guess
+        w = arb(w.mid())
+    else:
+        w, slope = guess
+    tiny = arb(2) ** (-(bits // 2) - 16)
+    for _ in range(200):
+        residual = eval_a(co, w) - target
+        step = (residual / (eval_a_prime(co, w) if slope is None else slope)).mid()
+        if abs(step) <= abs(w) * tiny:
+            break
+        w = arb((w - step).mid())
+    return w, residual
+
+
 def _enclose_w(co: AbelCoefficients, target: arb, err: arb, w_floor: arb, bits: int) -> arb:
     """Certified enclosure of the w >= w_floor with A(w) in ``target``.
 
@@ -202,26 +235,7 @@ def _enclose_w(co: AbelCoefficients, target: arb, err: arb, w_floor: arb, bits: 
     w_floor); otherwise the floor itself, a lower bound of the true w, is used.
     """
     a_m = arb(1) / co.alpha
-    t = target.mid()
-    # Newton's method on the midpoints (best effort: the bracket below is what proves the
-    # enclosure): in float64 to ~50 bits, then at full precision until a step is below
-    # 2^-(bits/2 + 16) relative. The full-precision steps divide by the float64 slope A_N'
-    # of the last float step (relative error ~2^-50: each step gains ~50 bits on top of
-    # Newton's quadratic rate |A''/(2 A')| step^2 ~ (step / w)^2 / (10 w)), so after a step
-    # below 2^-(bits/2 + 16) relative the error is below 2^-(bits + 32) relative.
-    guess = _float_newton(co, t)
-    slope: float | None = None
-    if guess is None:                                       # A beyond float64's range
-        w = (t + arb(1.5) * (t / a_m).log()) / a_m          # leading-order guess
-        w = arb(w.mid())
-    else:
-        w, slope = guess
-    tiny = arb(2) ** (-(bits // 2) - 16)
-    for _ in range(200):
-        step = ((eval_a(co, w) - t) / (eval_a_prime(co, w) if slope is None else slope)).mid()
-        w = arb((w - step).mid())
-        if abs(step) <= abs(w) * tiny:
-            break
+    w, _ = _newton_mid(co, target, bits)
     lo_need, hi_need = target.lower(), target.upper()
     width = (target.rad() + err.upper()) / a_m * 4 + abs(w) * arb(2) ** (-bits + 4)
     for _ in range(60):
@@ -234,6 +248,38 @@ def _enclose_w(co: AbelCoefficients, target: arb, err: arb, w_floor: arb, bits: 
             return low.union(w_hi)
         width = width * 4
     raise PrecisionTooLow("could not bracket the Abel inverse")
+
+
+def _newton_enclose_w(co: AbelCoefficients, target: arb, err: arb, w_floor: arb, bits: int
+                      ) -> tuple[arb, arb] | None:
+    """The enclosure of :func:`_enclose_w` by one interval-Newton step, and A_N' on a ball around it;
+    None where the step does not certify (then :func:`_enclose_w` brackets).
+
+    With w an exact point, v = A_N(w) - target and W = w +- delta a ball definitely above w_floor
+    (so inside [w0, oo), where |A - A_N| <= err and A_N' > 0 are proven, docs/rigour.md
+    section 3): N = w - (v + [-err, err]) / A_N'(W). Let w* be the exact solution (A(w*) in
+    ``target``, w* >= w_floor) and tau = A_N(w*), inside target +- err. The function
+    phi(x) = A_N(x) - tau is increasing on [w0, oo) with phi(w*) = 0, and N contains its interval
+    Newton image over W (v contains A_N(w) - tau up to the err term); if N lies inside W, phi has
+    a zero in W (Moore's interval Newton theorem), hence w* in W (the zero on [w0, oo) is unique),
+    hence w* in N by the mean value theorem. A_N'(W) then also encloses A_N'(w*).
+    Costs one evaluation of A_N' where the bracket costs two of A_N.
+    """
+    w, residual = _newton_mid(co, target, bits)
+    spread = residual + arb(0, err.upper())
+    slope = float(co.a1.mid())                               # ~ A_N' (a guess of the ball's size only)
+    delta = arb(abs(spread).upper()) / slope * 4 + abs(w) * arb(2) ** (-bits + 4)
+    for _ in range(4):
+        ball = arb(w, delta.upper())
+        if not ball.lower() > w_floor.upper():
+            return None
+        derivative = eval_a_prime(co, ball)
+        if derivative > 0:
+            image = w - spread / derivative
+            if image.lower() > ball.lower() and image.upper() < ball.upper():
+                return image, derivative
+        delta = delta * 4
+    return None
 
 
 @dataclass(frozen=True)
@@ -262,7 +308,7 @@ class FloorBounds:
     and every pair switches at a w_n >= w0 (certified: 1 - rho^(n) <= s0^2), so the bound at
     w0 holds on [w_n, oo) for every pair: computed once per (order, s0) instead of once
     a pair. :func:`switch_point` chose s0 so that these very values are below
-    10^-(digits + 8) relative to what they perturb.
+    10^-(digits + TRUNCATION_MARGIN) relative to what they perturb.
     """
 
     err_a: arb                # |A - A_N| on [w0, oo)
@@ -305,7 +351,11 @@ def series_start(co: AbelCoefficients, rb: RemainderBounds, e_n: arb, f_n: arb |
 
 def _float_newton(co: AbelCoefficients, target: arb) -> tuple[arb, float] | None:
     """Best effort: w with A_N(w) = target to about 50 bits, by Newton's method in float64, and the
-    float64 slope A_N' of the last step (None if out of range)."""
+    float64 slope A_N' of the last step (None if out of range).
+
+    It stops after a step below 2^-26 relative: Newton's quadratic rate |A''/(2 A')| step^2 with
+    |A''/(2 A')| w ~ |b|/(2 a1 w) < 1/10 at w >= 1/s0 leaves an error below ~2^-55 relative, so a
+    last step that would only confirm convergence is not taken (float64 rounding limits it anyway)."""
     t = float(target)
     if not 10 < t < 1e300:
         return None
@@ -317,7 +367,7 @@ def _float_newton(co: AbelCoefficients, target: arb) -> tuple[arb, float] | None
         w -= step
         if not math.isfinite(w) or w <= 0:
             return None
-        if abs(step) <= w * 2.0**-50:
+        if abs(step) <= w * 2.0**-26:
             return arb(w), slope
     return None
 
@@ -326,11 +376,17 @@ def _series_step(co: AbelCoefficients, start: SeriesStart, depth: int, bits: int
                  family: KinkFamily = SEED) -> tuple[arb, arb | None]:
     """Certified (1 - rho^(L), 1 - ThetaBar^(L)) at L = depth > n from the pair's :class:`SeriesStart`."""
     target = start.a_n + (depth - start.n)              # A(w_L) = A(w_n) + L - n
-    w_l = _enclose_w(co, target, start.err_a, start.w_n, bits)
+    found = _newton_enclose_w(co, target, start.err_a, start.w_n, bits)
+    if found is None:
+        w_l, slope = _enclose_w(co, target, start.err_a, start.w_n, bits), None
+    else:
+        w_l, slope = found                              # slope encloses A_N'(w_L)
     e_l = 1 / (w_l * w_l)
     if start.k_const is None or start.d_err is None:
         return e_l, None
-    a_prime_l = w_l ** 3 / 2 * (eval_a_prime(co, w_l) + start.d_err)      # A'(rho_L)
+    if slope is None:
+        slope = eval_a_prime(co, w_l)
+    a_prime_l = w_l ** 3 / 2 * (slope + start.d_err)      # A'(rho_L)
     f_l = 1 - (start.k_const + eval_b(co, w_l)) / a_prime_l / _diagonal(family, depth)
     return e_l, f_l
 
