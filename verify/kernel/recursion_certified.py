@@ -134,9 +134,9 @@ def _run_default_fast(state: _GapState, layer: int, target: int) -> int:
         # tau = sqrt(m / (2 - m)) (0 < m <= 1): one sqrt and one atan instead of two sqrt and an asin
         q = two - m
         tau = (m / q).sqrt()
-        ha = tau.atan()
+        a = tau.atan() * two_over_pi                    # a = arccos(1 - m)/pi = 2 ha/pi
         s = q * tau
-        g = m + ((one - m) * (ha + ha) - s) * inv_pi
+        g = m + (one - m) * a - s * inv_pi              # g = m + ((1 - m) 2 ha - s)/pi
         if want_ntk:
             if big_r > 0:
                 s_low = float(s.lower())
@@ -144,9 +144,8 @@ def _run_default_fast(state: _GapState, layer: int, target: int) -> int:
                     break
                 da = _K * big_r / s_low * _UP
                 sd = (sd * (1 + da) + layer * da + big_r) * _UP
-            a = ha * two_over_pi
             assert d is not None  # as above: d is set whenever want_ntk
-            d = d * (one - a) + a * layer + g
+            d = d + a * (layer - d) + g                 # = d (1 - a) + l a + e_{l+1}
         big_r = (big_r + float(g.rad()) * _UP) * _UP
         m = g.mid()
         layer += 1
