@@ -13,7 +13,8 @@ normalized det(kappa) and of the weights kappa_x kappa^-1, each cell marked
 Data: builtin:sphere-5, the first 4 points the training set and the 5th the test point (n = 4, n0 = 3,
 q_1 = sigma_w^2/3 + sigma_b^2). Entries and rates: the training pairs with the smallest and the largest
 |cosine| (the pairs of proofs_checks.other_kernels), at the depths of its ladders (decades 100, 1000,
-10^4 for an algebraic law).
+10^4 for an algebraic law; 10^5, 10^6, 10^7 for the seed's kink family, whose certified series cost the
+same at any depth, and its solves at 10^6 and 10^7).
 
     python scripts/make_models_limits_table.py                # writes docs/models_limits.md (about 6 minutes)
     python scripts/make_models_limits_table.py --out -        # prints it
@@ -50,12 +51,14 @@ from verify.data.dataset import Dataset
 from verify.data.pairs import pair_correlation
 from verify.data.sources import load_dataset
 from verify.kernel.model_recursion import certified_model_sweep
+from verify.kernel.model_series import parabolic_family
 from verify.linalg.closed_form import SolveResult, solve_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = "builtin:sphere-5"
 N_TRAIN = 4
 DECADES = (100, 1000, 10**4)
+SERIES_DECADES = (10**5, 10**6, 10**7)    # the seed's kink family: its certified series cost the same at any depth
 SOLVE_DIGITS = 15
 ALGEBRAIC_SOLVE = (1000, 10**4)
 
@@ -66,8 +69,10 @@ def split(data: Dataset) -> tuple[Dataset, Dataset]:
             Dataset.from_rows(rows[N_TRAIN:], "normalize", f"{data.name}[{N_TRAIN}:]"))
 
 
-def solve_depths(law: Law, ladder: tuple[int, ...]) -> tuple[int, int]:
-    return (ladder[-2], ladder[-1]) if law.kind == "geometric" else ALGEBRAIC_SOLVE
+def solve_depths(law: Law, ladder: tuple[int, ...], series: bool) -> tuple[int, int]:
+    if law.kind == "geometric" or series:
+        return ladder[-2], ladder[-1]
+    return ALGEBRAIC_SOLVE
 
 
 def _tag(how: str) -> str:
@@ -122,12 +127,13 @@ def _kriging_check(model: Model, laws: ModelLaws, train: Dataset, test: Dataset,
 def compute(model: Model, data: Dataset, train: Dataset, test: Dataset) -> ModelRow:
     start = time.perf_counter()
     pairs = study_pairs(train)
-    laws, sweep, ladders = certified_study(model, pairs, data.n0, DECADES)
+    series = parabolic_family(model, data.n0) is not None
+    laws, sweep, ladders = certified_study(model, pairs, data.n0, SERIES_DECADES if series else DECADES)
     observed = {k: [observe([(sweep.at(d).nngp if k == "nngp" else sweep.at(d).ntk)[i] for d in ladders[k]], ladders[k])
                     for i in range(len(pairs))] for k in ("nngp", "ntk")}
     labels = [[1 if i == j else 0 for j in range(train.n)] for i in range(train.n)]
-    solves = {k: solve_sweep(train, labels, test, list(solve_depths(laws.law(k), ladders[k])), k, SOLVE_DIGITS,
-                             model=model) for k in ("nngp", "ntk")}
+    solves = {k: solve_sweep(train, labels, test, list(solve_depths(laws.law(k), ladders[k], series)), k,
+                             SOLVE_DIGITS, model=model) for k in ("nngp", "ntk")}
     kriging = _kriging_check(model, laws, train, test, solves["ntk"][-1])
     return ModelRow(laws, ladders, observed, solves, kriging, time.perf_counter() - start)
 
