@@ -353,9 +353,10 @@ def _float_newton(co: AbelCoefficients, target: arb) -> tuple[arb, float] | None
     """Best effort: w with A_N(w) = target to about 50 bits, by Newton's method in float64, and the
     float64 slope A_N' of the last step (None if out of range).
 
-    It stops after a step below 2^-26 relative: Newton's quadratic rate |A''/(2 A')| step^2 with
-    |A''/(2 A')| w ~ |b|/(2 a1 w) < 1/10 at w >= 1/s0 leaves an error below ~2^-55 relative, so a
-    last step that would only confirm convergence is not taken (float64 rounding limits it anyway)."""
+    It stops after a step below 2^-50 relative, so that slope was taken within ~2^-50 of the
+    solution: the full-precision Newton steps divide by it, and each then gains ~50 bits (a slope
+    from an earlier, coarser step would gain only ~25, and leave the interval-Newton ball of
+    :func:`_newton_enclose_w`, hence its A_N', some 10^5 times wider)."""
     t = float(target)
     if not 10 < t < 1e300:
         return None
@@ -367,7 +368,7 @@ def _float_newton(co: AbelCoefficients, target: arb) -> tuple[arb, float] | None
         w -= step
         if not math.isfinite(w) or w <= 0:
             return None
-        if abs(step) <= w * 2.0**-26:
+        if abs(step) <= w * 2.0**-50:
             return arb(w), slope
     return None
 
