@@ -51,9 +51,8 @@ def series_method(family: KinkFamily) -> str:
             f"theta = {family.theta}; direct iteration up to the switch layer)")
 
 
-def _diagonal_ratio(model: Model) -> Fraction:
-    """``r`` with ``Sigma^(l+1)(x,x) = r Sigma^(l)(x,x)`` (no bias): a_c + w_c m of :class:`LayerCoefficients`."""
-    c = LayerCoefficients.of(model, 1)
+def _diagonal_ratio(model: Model, c: LayerCoefficients) -> Fraction:
+    """``r`` with ``Sigma^(l+1)(x,x) = r Sigma^(l)(x,x)`` (no bias): a_c + w_c m of the model's coefficients ``c``."""
     slopes = kink_slopes(model)
     assert slopes is not None  # a kink-family member
     a, b = slopes
@@ -65,7 +64,7 @@ def series_available(family: KinkFamily | None, digits: int) -> bool:
     if family is None or digits > MAX_SERIES_DIGITS:
         return False
     try:
-        switch_point(digits, family)
+        switch_point(digits, family.series_map)
     except (BoundNotProven, PrecisionNotReached):
         return False
     return True
@@ -86,7 +85,7 @@ def series_model_sweep(model: Model, family: KinkFamily | None, pairs: Sequence[
         per_pair.append(balls)
         bits = max(bits, used)
     c = LayerCoefficients.of(model, n0)
-    ratio = _diagonal_ratio(model)
+    ratio = _diagonal_ratio(model, c)
     prec = bits_for_digits(digits) + 2 * math.ceil(math.log2(targets[-1] + 1)) + 32
     out = []
     with ctx.workprec(prec):

@@ -174,7 +174,7 @@ class _GapState:
         self.d = (e if family is SEED or family.offset == 1 else arb_of_fraction(family.offset) * e) \
             if want_ntk else None
         self.family = family
-        seed = family is SEED or family == SEED
+        seed = family == SEED
         self.weight = None if seed else arb_of_fraction(family.weight)
         self.theta = None if seed else arb_of_fraction(family.theta)
 
@@ -199,7 +199,7 @@ class _GapState:
             assert self.d is not None  # set whenever want_ntk
             wa = self.weight * a
             assert self.theta is not None  # set with the weight
-            self.d = self.d * (1 - wa) + wa * _ntk_diagonal(self.family, layer) + g - self.theta * e
+            self.d = self.d * (1 - wa) + wa * ntk_diagonal(self.family, layer) + g - self.theta * e
         elif general is not None:
             lam, nu = general
             g = lam * g
@@ -233,9 +233,9 @@ class _GapState:
         if not self.want_ntk:
             return e_ball, None
         assert self.d is not None  # set whenever want_ntk
-        return e_ball, Ball.from_arb(self.d / _ntk_diagonal(self.family, layer) if self.default_form else self.d)
+        return e_ball, Ball.from_arb(self.d / ntk_diagonal(self.family, layer) if self.default_form else self.d)
 
 
-def _ntk_diagonal(family: KinkFamily, layer: int) -> arb:
-    """``T_l(x, x)`` as a ball (exact for integers; ``layer`` itself for the seed)."""
-    return arb(layer) if family == SEED else arb_of_fraction(family.ntk_diagonal(layer))
+def ntk_diagonal(family: KinkFamily, layer: int) -> arb | int:
+    """``T_l(x, x)``, the normalizer of ThetaBar: ``layer`` itself for the seed, else an exact ball."""
+    return layer if family == SEED else arb_of_fraction(family.ntk_diagonal(layer))

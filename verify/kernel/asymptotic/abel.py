@@ -241,13 +241,18 @@ def weight_factor(sig: list[Any], theta: Any, one: Any, n: int) -> list[Any]:
     return [(one if i == 0 else zero) - theta * r for i, r in enumerate(ratio)]
 
 
+def family_kappa(family: KinkFamily) -> arb:
+    """``w kappa = w sqrt(2)/pi`` of the family's gap map, at the current precision."""
+    kappa: arb = arb_of_fraction(family.weight) * arb(2).sqrt() / arb.pi()
+    return kappa
+
+
 @lru_cache(maxsize=16)
 def arb_abel(order: int, prec: int, family: KinkFamily = SEED) -> AbelCoefficients:
     """Certified enclosures of the exact coefficients at ``prec`` bits (Arb balls), for the seed
     or a member of its kink family (:mod:`.family`)."""
     with ctx.workprec(prec):
-        kappa = arb_of_fraction(family.weight) * arb(2).sqrt() / arb.pi()
-        return abel_coefficients(kappa, arb(1), order, arb_of_fraction(family.theta))
+        return abel_coefficients(family_kappa(family), arb(1), order, arb_of_fraction(family.theta))
 
 
 # ---- real evaluation (Arb) ---------------------------------------------------------------

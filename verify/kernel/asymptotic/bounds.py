@@ -36,7 +36,7 @@ from functools import lru_cache
 from flint import acb, arb, ctx
 
 from verify.core.errors import BoundNotProven
-from verify.kernel.asymptotic.abel import AbelCoefficients, arb_abel, horner
+from verify.kernel.asymptotic.abel import AbelCoefficients, arb_abel, family_kappa, horner
 from verify.kernel.asymptotic.coefficients import q_coeffs
 from verify.kernel.asymptotic.exact_cache import cached_exact
 from verify.kernel.asymptotic.family import SEED, KinkFamily
@@ -323,9 +323,8 @@ def weight_factor_analytic(family: KinkFamily, r: float) -> bool:
         return True
     with ctx.workprec(64):
         rr = arb(r)
-        kappa = arb(family.weight.numerator) / family.weight.denominator * arb(2).sqrt() / arb.pi()
         q_r = _q_acb(acb(rr * rr)).real
-        return bool(rr * rr * (1 + kappa * rr * q_r) < 1)
+        return bool(rr * rr * (1 + family_kappa(family) * rr * q_r) < 1)
 
 
 @lru_cache(maxsize=32)

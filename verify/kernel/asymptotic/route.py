@@ -42,7 +42,7 @@ from functools import lru_cache
 
 from flint import arb, ctx
 
-from verify.core.balls import Ball, arb_of_fraction
+from verify.core.balls import Ball
 from verify.core.errors import BoundNotProven, InputError, PrecisionNotReached, PrecisionTooLow
 from verify.core.params import KERNELS
 from verify.core.precision import bits_for_digits, meets_digits, run_to_digits
@@ -52,7 +52,7 @@ from verify.kernel.asymptotic.abel import AbelCoefficients, arb_abel, eval_a, ev
 from verify.kernel.asymptotic.bounds import RemainderBounds, bounds_precision, remainder_bounds, weight_factor_analytic
 from verify.kernel.asymptotic.family import SEED, KinkFamily
 from verify.kernel.layer_schedule import LayerSchedule
-from verify.kernel.recursion_certified import OrbitWalker
+from verify.kernel.recursion_certified import OrbitWalker, ntk_diagonal
 
 GUARANTEE = "certified enclosure (asymptotic route: Abel series with proven truncation bounds)"
 # The disk |s| <= r of the remainder bounds and the least truncation order. Measured at 30
@@ -112,6 +112,11 @@ def circle_radius(family: KinkFamily) -> float:
     raise BoundNotProven(f"no disk of FAMILY_RADII makes the NTK factor of {family} analytic")
 
 
+def family_bounds(order: int, s0: float, family: KinkFamily) -> RemainderBounds:
+    """The remainder bounds of ``family``'s series (its disk, its map without offset and scale)."""
+    return remainder_bounds(order, s0, circle_radius(family), CIRCLE_BOXES, family=family.series_map)
+
+
 @lru_cache(maxsize=32)
 def switch_point(digits: int, family: KinkFamily = SEED) -> float:
     """s0: the route switches from iteration to series once sqrt(1 - rho) <= s0.
@@ -128,7 +133,7 @@ def switch_point(digits: int, family: KinkFamily = SEED) -> float:
     s0 = SWITCH_START
     while s0 >= MIN_SWITCH_POINT:
         try:
-            rb = remainder_bounds(order, s0, circle_radius(family), CIRCLE_BOXES, family=family.series_map)
+            rb = family_bounds(order, s0, family)
         except BoundNotProven:
             s0 *= SWITCH_STEP
             continue
@@ -234,8 +239,12 @@ def _enclose_w(co: AbelCoefficients, target: arb, err: arb, w_floor: arb, bits: 
     bracket end is tested only where the error bound holds (w definitely above
     w_floor); otherwise the floor itself, a lower bound of the true w, is used.
     """
+    return _bracket_w(co, _newton_mid(co, target, bits)[0], target, err, w_floor, bits)
+
+
+def _bracket_w(co: AbelCoefficients, w: arb, target: arb, err: arb, w_floor: arb, bits: int) -> arb:
+    """The bracket of :func:`_enclose_w` around the point w."""
     a_m = arb(1) / co.alpha
-    w, _ = _newton_mid(co, target, bits)
     lo_need, hi_need = target.lower(), target.upper()
     width = (target.rad() + err.upper()) / a_m * 4 + abs(w) * arb(2) ** (-bits + 4)
     for _ in range(60):
@@ -250,22 +259,21 @@ def _enclose_w(co: AbelCoefficients, target: arb, err: arb, w_floor: arb, bits: 
     raise PrecisionTooLow("could not bracket the Abel inverse")
 
 
-def _newton_enclose_w(co: AbelCoefficients, target: arb, err: arb, w_floor: arb, bits: int
+def _newton_enclose_w(co: AbelCoefficients, w: arb, residual: arb, err: arb, w_floor: arb, bits: int
                       ) -> tuple[arb, arb] | None:
     """The enclosure of :func:`_enclose_w` by one interval-Newton step, and A_N' on a ball around it;
-    None where the step does not certify (then :func:`_enclose_w` brackets).
+    None where the step does not certify (then :func:`_bracket_w` brackets).
 
-    With w an exact point, v = A_N(w) - target and W = w +- delta a ball definitely above w_floor
-    (so inside [w0, oo), where |A - A_N| <= err and A_N' > 0 are proven, docs/rigour.md
-    section 3): N = w - (v + [-err, err]) / A_N'(W). Let w* be the exact solution (A(w*) in
-    ``target``, w* >= w_floor) and tau = A_N(w*), inside target +- err. The function
-    phi(x) = A_N(x) - tau is increasing on [w0, oo) with phi(w*) = 0, and N contains its interval
-    Newton image over W (v contains A_N(w) - tau up to the err term); if N lies inside W, phi has
-    a zero in W (Moore's interval Newton theorem), hence w* in W (the zero on [w0, oo) is unique),
-    hence w* in N by the mean value theorem. A_N'(W) then also encloses A_N'(w*).
+    With w an exact point (from :func:`_newton_mid`), v = ``residual`` = A_N(w) - target and
+    W = w +- delta a ball definitely above w_floor (so inside [w0, oo), where |A - A_N| <= err and
+    A_N' > 0 are proven, docs/rigour.md section 3): N = w - (v + [-err, err]) / A_N'(W). Let w* be
+    the exact solution (A(w*) in ``target``, w* >= w_floor) and tau = A_N(w*), inside target +- err.
+    The function phi(x) = A_N(x) - tau is increasing on [w0, oo) with phi(w*) = 0, and N contains
+    its interval Newton image over W (v contains A_N(w) - tau up to the err term); if N lies inside
+    W, phi has a zero in W (Moore's interval Newton theorem), hence w* in W (the zero on [w0, oo) is
+    unique), hence w* in N by the mean value theorem. A_N'(W) then also encloses A_N'(w*).
     Costs one evaluation of A_N' where the bracket costs two of A_N.
     """
-    w, residual = _newton_mid(co, target, bits)
     spread = residual + arb(0, err.upper())
     slope = float(co.a1.mid())                               # ~ A_N' (a guess of the ball's size only)
     delta = arb(abs(spread).upper()) / slope * 4 + abs(w) * arb(2) ** (-bits + 4)
@@ -344,7 +352,7 @@ def series_start(co: AbelCoefficients, rb: RemainderBounds, e_n: arb, f_n: arb |
     a_n = eval_a(co, w_n) + arb(0, fb.err_a)
     if f_n is None:
         return SeriesStart(n, w_n, fb.err_a, a_n, None, None)
-    t_n = _diagonal(family, n) * (1 - f_n)                                      # T_n = T_n(x,x) ThetaBar^(n)
+    t_n = ntk_diagonal(family, n) * (1 - f_n)                                      # T_n = T_n(x,x) ThetaBar^(n)
     start = t_n * w_n ** 3 / 2 * (eval_a_prime(co, w_n) + fb.d_err)          # T_n A'(rho_n)
     return SeriesStart(n, w_n, fb.err_a, a_n, fb.d_err, start - eval_b(co, w_n) + fb.sum_err)
 
@@ -383,9 +391,10 @@ def _series_step(co: AbelCoefficients, start: SeriesStart, depth: int, bits: int
                  family: KinkFamily = SEED) -> tuple[arb, arb | None]:
     """Certified (1 - rho^(L), 1 - ThetaBar^(L)) at L = depth > n from the pair's :class:`SeriesStart`."""
     target = start.a_n + (depth - start.n)              # A(w_L) = A(w_n) + L - n
-    found = _newton_enclose_w(co, target, start.err_a, start.w_n, bits)
+    w, residual = _newton_mid(co, target, bits)
+    found = _newton_enclose_w(co, w, residual, start.err_a, start.w_n, bits)
     if found is None:
-        w_l, slope = _enclose_w(co, target, start.err_a, start.w_n, bits), None
+        w_l, slope = _bracket_w(co, w, target, start.err_a, start.w_n, bits), None
     else:
         w_l, slope = found                              # slope encloses A_N'(w_L)
     e_l = 1 / (w_l * w_l)
@@ -394,7 +403,7 @@ def _series_step(co: AbelCoefficients, start: SeriesStart, depth: int, bits: int
     if slope is None:
         slope = eval_a_prime(co, w_l)
     a_prime_l = w_l ** 3 / 2 * (slope + start.d_err)      # A'(rho_L)
-    f_l = 1 - (start.k_const + eval_b(co, w_l)) / a_prime_l / _diagonal(family, depth)
+    f_l = 1 - (start.k_const + eval_b(co, w_l)) / a_prime_l / ntk_diagonal(family, depth)
     return e_l, f_l
 
 
@@ -424,12 +433,7 @@ def _switch_layer(pair: PairCorrelation, depths: Sequence[int], kernel: str, bit
             break
         n += max(1, n // 8)
     d_n = walker.state.d                                               # T_n(x,x) (1 - ThetaBar^(n))
-    return n, by_depth, walker.state.e, (d_n / _diagonal(family, n) if d_n is not None else None)
-
-
-def _diagonal(family: KinkFamily, depth: int) -> arb | int:
-    """``T_L(x, x)``: L for the seed and every MLP, else an exact ball."""
-    return depth if family == SEED else arb_of_fraction(family.ntk_diagonal(depth))
+    return n, by_depth, walker.state.e, (d_n / ntk_diagonal(family, n) if d_n is not None else None)
 
 
 def _sweep_at(pair: PairCorrelation, depths: Sequence[int], kernel: str, bits: int,
@@ -445,9 +449,7 @@ def _sweep_at(pair: PairCorrelation, depths: Sequence[int], kernel: str, bits: i
             exact = (Ball.exact(0), Ball.exact(0) if want_ntk else None)
             return [by_depth.get(d, exact) for d in depths]
         co = series_coefficients(order, bits, family)
-        start = series_start(co, remainder_bounds(order, s0, circle_radius(family), CIRCLE_BOXES,
-                                                  family=family.series_map),
-                             e_n, f_n, n, family)
+        start = series_start(co, family_bounds(order, s0, family), e_n, f_n, n, family)
         for d in depths:
             if d in by_depth:
                 out.append(by_depth[d])
@@ -475,8 +477,7 @@ def prepare_series(digits: int, family: KinkFamily = SEED) -> None:
     if digits > MAX_SERIES_DIGITS:
         return
     order = series_order(digits)
-    remainder_bounds(order, switch_point(digits, family.series_map), circle_radius(family), CIRCLE_BOXES,
-                     family=family.series_map)
+    family_bounds(order, switch_point(digits, family.series_map), family)
     series_coefficients(order, _start_bits(digits), family)
 
 
