@@ -34,7 +34,7 @@ import mpmath
 import sympy as sp
 
 from proofs_checks.common import ball_text, lower, upper
-from proofs_checks.other_kernels import Observed, certified_study, observe, study_pairs
+from proofs_checks.other_kernels import SERIES_DECADES, Observed, certified_study, observe, study_pairs
 from proofs_checks.other_kernels_laws import (
     N_SYM,
     Law,
@@ -58,7 +58,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = "builtin:sphere-5"
 N_TRAIN = 4
 DECADES = (100, 1000, 10**4)
-SERIES_DECADES = (10**5, 10**6, 10**7)    # the seed's kink family: its certified series cost the same at any depth
 SOLVE_DIGITS = 15
 ALGEBRAIC_SOLVE = (1000, 10**4)
 
