@@ -20,6 +20,7 @@ the old radius is still carried unchanged; their NTK state is D_l = T_l(x,x) f_l
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from flint import arb, ctx
@@ -93,6 +94,7 @@ FAST_PATH_MAX_BITS = 800
 FAST_PATH_MIN_GAP = 2.0**-150   # gaps (and so radii >= 2^-(800+150)) stay far above float64 underflow
 _UP = 1 + 2.0**-48            # covers the rounding of a few float64 operations
 _K = 0.3979 * _UP             # >= 1.25 / pi
+_S_DOWN = 1 - 2.0**-48         # float64 sqrt(m (2 - m)) times this is below the exact s(m)
 
 
 def _run_default_fast(state: _GapState, layer: int, target: int) -> int:
@@ -107,7 +109,13 @@ def _run_default_fast(state: _GapState, layer: int, target: int) -> int:
       R_l <= m_l / 4 (see :meth:`_GapState._arccos_over_pi`);
     * d_{l+1} = d_l (1 - a_l) + l a_l + e_{l+1} with d_l in [0, l], 0 <= 1 - a_l <= 1, so an
       error Sd_l in d_l, da_l in a_l and R_l in e_{l+1} give
-      Sd_{l+1} <= Sd_l (1 + da_l) + l da_l + R_l.
+      Sd_{l+1} <= Sd_l (1 + da_l) + l da_l + R_l. The loop carries u_l = l - d_l instead:
+      u_{l+1} = u_l (1 - a_l) + 1 - e_{l+1} (the same recursion, with no integer operand; u has
+      the same error Sd_l), and g as e_l (1 - a_l) + a_l - s_l/pi, sharing 1 - a_l;
+    * s(m_l) = sqrt(m_l (2 - m_l)) is bounded below in float64: m_l is exact, float(m_l) within
+      2^-53 relative of it and 2 - float(m_l) within 2^-52, so four correctly rounded float
+      operations leave sqrt(fm (2 - fm)) within 2^-49 relative of s(m_l), and that value times
+      (1 - 2^-48) is at most s(m_l).
 
     Stops early (returning the layer) when m_l > 1, m_l < 2^-150 or R_l > m_l / 4,
     where the general ball step takes over (radii then never reach float64's
@@ -121,10 +129,11 @@ def _run_default_fast(state: _GapState, layer: int, target: int) -> int:
     big_r = float(e.rad()) * _UP
     d = state.d
     sd = 0.0
+    u = None                                            # u_l = l - d_l
     if want_ntk:
         assert d is not None  # _GapState keeps d whenever want_ntk
         sd = float(d.rad()) * _UP
-        d = d.mid()
+        u = layer - d.mid()
     one, two = arb(1), arb(2)
     while layer < target:
         m_float = float(m)
@@ -135,23 +144,24 @@ def _run_default_fast(state: _GapState, layer: int, target: int) -> int:
         q = two - m
         tau = (m / q).sqrt()
         a = tau.atan() * two_over_pi                    # a = arccos(1 - m)/pi = 2 ha/pi
-        s = q * tau
-        g = m + (one - m) * a - s * inv_pi              # g = m + ((1 - m) 2 ha - s)/pi
+        b = one - a
+        g = m * b + a - q * tau * inv_pi                # g = m + ((1 - m) 2 ha - s)/pi
         if want_ntk:
             if big_r > 0:
-                s_low = float(s.lower())
+                s_low = math.sqrt(m_float * (2 - m_float)) * _S_DOWN       # <= s(m), see above
                 if not s_low > 0:
                     break
                 da = _K * big_r / s_low * _UP
                 sd = (sd * (1 + da) + layer * da + big_r) * _UP
-            assert d is not None  # as above: d is set whenever want_ntk
-            d = d + a * (layer - d) + g                 # = d (1 - a) + l a + e_{l+1}
+            assert u is not None  # as above: set whenever want_ntk
+            u = u * b + (one - g)                       # l + 1 - d_{l+1}, d_{l+1} = d (1 - a) + l a + g
         big_r = (big_r + float(g.rad()) * _UP) * _UP
         m = g.mid()
         layer += 1
     state.e = arb(m, big_r) if big_r > 0 else m
     if want_ntk:
-        assert d is not None  # as above
+        assert u is not None  # as above
+        d = layer - u
         state.d = d + arb(0, sd) if sd > 0 else d
     return layer
 
