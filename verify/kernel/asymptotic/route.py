@@ -59,17 +59,20 @@ GUARANTEE = "certified enclosure (asymptotic route: Abel series with proven trun
 # digits (switch point s0, and the layers of direct iteration before it from rho^(1) = 0):
 # r = 0.7, N = 24: s0 = 0.027, ~250 layers; r = 1.0, N = 40: s0 = 0.114, ~55 layers;
 # r = 1.0, N = 60: s0 = 0.24, ~21 layers (one NTK pair: 0.96 ms -> 0.67 ms at 128 bits).
-# The direct layers are most of a pair's cost; beyond N ~ 60 the series' Gevrey growth
-# (max|delta_A| on the circle) eats the gain (N = 70 or 80: s0 = 0.27, no faster). Its
-# bounds at s0/10 are ~1e-100, which tests/test_asymptotic_route.py resolves at 640 bits.
-# From 112 digits on the order grows as before (N = digits/2 + 4) and r changes little.
+# The direct layers are most of a pair's cost; the series' Gevrey growth (max|delta_A| on the
+# circle) limits the gain of a higher order: with TRUNCATION_MARGIN = 3, N = 60 gives s0 = 0.29,
+# N = 70 0.314, N = 80 0.314, N = 100 0.314 (and r = 1.15 or 1.3 only larger bounds); N = 70
+# saves ~3 layers of N = 60 for ~10 more terms at the switch layer (a pair at depth 1e4, both
+# kernels, 0.46 -> 0.43 ms). Its bounds at s0/10 are ~1e-100, which
+# tests/test_asymptotic_route.py resolves at 640 bits.
+# From 132 digits on the order grows as before (N = digits/2 + 4) and r changes little.
 CIRCLE_RADIUS = 1.0
 FAMILY_RADII = (1.0, 0.9, 0.8, 0.7)   # a kink family with theta > 0 takes the first where its NTK factor is analytic
 CIRCLE_BOXES = 512
-MIN_ORDER = 60
+MIN_ORDER = 70
 SWITCH_START = 0.45              # the first s0 tried; then s0 shrinks by SWITCH_STEP until the bounds suffice
 SWITCH_STEP = 0.95
-TRUNCATION_MARGIN = 5            # each proven truncation bound below 10^-(digits + TRUNCATION_MARGIN) relative
+TRUNCATION_MARGIN = 3            # each proven truncation bound below 10^-(digits + TRUNCATION_MARGIN) relative
 SWITCH_MARGIN = 0.99             # the float64 guess of the switch layer aims at SWITCH_MARGIN * s0^2 (1% to spare)
 MIN_SWITCH_POINT = 1e-6          # s0 below this would need ~7e6 layers of direct iteration
 MAX_GUESS_LAYERS = 10**6         # the float64 guess of a kink-family switch layer stops here (the loop goes on)
@@ -80,7 +83,7 @@ def series_order(digits: int) -> int:
     """Truncation order N of the Abel series used for ``digits`` digits.
 
     >>> series_order(30), series_order(400)
-    (60, 204)
+    (70, 204)
     """
     return max(MIN_ORDER, digits // 2 + 4)
 
@@ -124,9 +127,18 @@ def switch_point(digits: int, family: KinkFamily = SEED) -> float:
     Chosen so that each proven truncation bound is below 10^-(digits + TRUNCATION_MARGIN) relative
     to the quantity it perturbs (checked again, rigorously, by the enclosures). The
     comparison is in Arb: such targets underflow float64 beyond 300 digits. (The bounds enter the
-    enclosures' radii, so the margin only keeps them from spoiling the digits asked for: 8 digits
-    before 2026-12-01; 5 move s0 from 0.239 to 0.27 at 30 digits, 17 direct layers a pair instead
-    of 20 from rho^(1) = 0.)
+    enclosures' radii, so the margin only keeps them from spoiling the digits asked for. The
+    normalizations of :func:`_truncation_small` are within a factor ~30 of the relative errors they
+    cause (a rough count, not a proof: the enclosures' radii, checked against the request, are
+    what certify): an error E in A moves w_L by about 2E/A_N' (it enters A(w_n) and the
+    inversion), and A_N' = a1 - 1.5 s + O(s^2) is about 1.7 at s0 for the seed (a1 = pi/sqrt 2)
+    and 0.4 for the kink family's largest weight 2 (a1 halved, s0 up to 0.45), so 1 - rho^(L) =
+    w_L^-2 moves by about 7 rel_a (30 for weight 2); A' enters twice, divided by A_N' (3.5 rel_d,
+    15); the sums enter T_L A'(rho_L) ~ L w_L^3 a1/2 and move ThetaBar by about rel_b or less.
+    With margin 3 the truncation takes about 3 10^-(digits + 2) relative or less, a thirtieth of
+    the radius asked for.
+    8 digits before 2026-12-01, then 5, then 3 with order 70: s0 0.239 -> 0.27 -> 0.314 at 30
+    digits, 20 -> 17 -> 14 direct layers a pair from rho^(1) = 0.)
     Raises :class:`PrecisionNotReached` if no s0 >= MIN_SWITCH_POINT works.
     """
     order = series_order(digits)
@@ -207,9 +219,11 @@ def _newton_mid(co: AbelCoefficients, target: arb, bits: int) -> tuple[arb, arb]
 
     Newton's method: in float64 to ~50 bits, then at full precision until the next step would be
     below 2^-(bits/2 + 16) relative. The full-precision steps divide by the float64 slope A_N' of
-    the last float step (relative error ~2^-50: each step gains ~50 bits on top of Newton's
-    quadratic rate |A''/(2 A')| step^2 ~ (step / w)^2 / (10 w)), so the w returned is within
-    about 2^-(bits + 32) relative of the solution.
+    the last float step (relative error ~2^-50), so each gains ~50 bits: the w returned is within
+    about the last step computed, 2^-(bits/2 + 16) relative or less (2^-100 at 128 bits, 2^-150 at
+    256). That is all the interval-Newton enclosure of w_L needs (its width is second order in
+    it); the NTK's A_N' taken on that ball is wider, and :func:`_series_step` evaluates it again
+    where it is.
     """
     t = target.mid()
     guess = _float_newton(co, t)
@@ -220,14 +234,20 @@ def _newton_mid(co: AbelCoefficients, target: arb, bits: int) -> tuple[arb, arb]
         w = arb(w.mid())
     else:
         w, slope = guess
-    tiny = arb(2) ** (-(bits // 2) - 16)
+    tiny = _power_of_two(-(bits // 2) - 16)
     for _ in range(200):
         residual = eval_a(co, w) - target
         step = (residual / (eval_a_prime(co, w) if slope is None else slope)).mid()
         if abs(step) <= abs(w) * tiny:
             break
-        w = arb((w - step).mid())
+        w = (w - step).mid()
     return w, residual
+
+
+@lru_cache(maxsize=64)
+def _power_of_two(exponent: int) -> arb:
+    """2^exponent, exactly (an Arb power of two is exact at any precision)."""
+    return arb(2) ** exponent
 
 
 def _enclose_w(co: AbelCoefficients, target: arb, err: arb, w_floor: arb, bits: int) -> arb:
@@ -275,8 +295,8 @@ def _newton_enclose_w(co: AbelCoefficients, w: arb, residual: arb, err: arb, w_f
     Costs one evaluation of A_N' where the bracket costs two of A_N.
     """
     spread = residual + arb(0, err.upper())
-    slope = float(co.a1.mid())                               # ~ A_N' (a guess of the ball's size only)
-    delta = arb(abs(spread).upper()) / slope * 4 + abs(w) * arb(2) ** (-bits + 4)
+    slope = co.float_constants[0]                            # a1 ~ A_N' (a guess of the ball's size only)
+    delta = abs(spread).upper() * (4 / slope) + abs(w) * _power_of_two(4 - bits)
     for _ in range(4):
         ball = arb(w, delta.upper())
         if not ball.lower() > w_floor.upper():
@@ -400,8 +420,8 @@ def _series_step(co: AbelCoefficients, start: SeriesStart, depth: int, bits: int
     e_l = 1 / (w_l * w_l)
     if start.k_const is None or start.d_err is None:
         return e_l, None
-    if slope is None:
-        slope = eval_a_prime(co, w_l)
+    if slope is None or not slope.rad() <= abs(slope) * _power_of_two(16 - bits):
+        slope = eval_a_prime(co, w_l)                   # the ball of the Newton step was wide (high bits)
     a_prime_l = w_l ** 3 / 2 * (slope + start.d_err)      # A'(rho_L)
     f_l = 1 - (start.k_const + eval_b(co, w_l)) / a_prime_l / ntk_diagonal(family, depth)
     return e_l, f_l
