@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-from flint import arb, ctx, fmpq
+from flint import arb, ctx
 
 from verify.data.dataset import Dataset
 
@@ -35,16 +35,18 @@ class PairCorrelation:
 
         1 - cos = (1 - t)/(1 + sqrt t) for a positive cosine, 1 + sqrt t otherwise; 1 - t is
         formed as (den - num)/den straight into Arb (no Fraction arithmetic: the cosines of
-        exact data have numerators of dozens of digits, and this runs for every pair).
+        exact data have numerators of dozens of digits, and this runs for every pair). The
+        integers enter Arb exactly and only the divisions round (no fmpq: its gcd would reduce
+        a key that is already in lowest terms).
 
         >>> with ctx.workprec(64):
         ...     [float(PairCorrelation(sign, Fraction(1, 4)).gap_arb()) for sign in (1, -1)]     # cos = 1/2, -1/2
         [0.5, 1.5]
         """
         num, den = self.t.numerator, self.t.denominator
-        root = arb(fmpq(num, den)).sqrt()
+        root = (arb(num) / den).sqrt()
         if self.sign > 0:
-            return arb(fmpq(den - num, den)) / (1 + root)
+            return arb(den - num) / den / (1 + root)
         return 1 + root
 
     def gap_float(self) -> float:
