@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import mpmath
 import pytest
 from flint import arb, ctx
 
@@ -79,3 +80,24 @@ def test_pool_sweep_equals_each_pair_alone(monkeypatch: pytest.MonkeyPatch) -> N
                 for big, small in zip(batched[name], alone[name], strict=True):
                     assert big.entries[i][j] == small.entries[0][1]
                     assert big.gaps[i][j] == small.gaps[0][1]
+
+
+@pytest.mark.parametrize("cosine", ["-0.3", "-0.9", "-0.999999", "-0.99999999999999999999", "-1", "0.2"])
+def test_fast_loop_contains_the_reference_for_negative_cosines(cosine: str) -> None:
+    """First-layer gaps in (1, 2] (negative cosines) take the fast loop from layer 1 (up to
+    2 - 2^-20; closer to 2, and at exactly 2, the general step); every ball contains MATH.md's
+    recursion run in plain mpmath at 60 digits (tests/reference.py)."""
+    from reference import reference_normalized
+
+    t = Fraction(cosine) ** 2
+    pair = PairCorrelation(-1 if cosine.startswith("-") else 1, t)
+    depths = [1, 2, 3, 10, 40]
+    out = certified_pair_sweep(pair, depths, "ntk", 128, SCHED)
+    ref = reference_normalized(cosine, depths, 60)
+    for d, (e, f) in zip(depths, out, strict=True):
+        assert f is not None
+        with mpmath.workdps(60):
+            gap_rho, gap_theta = (1 - x for x in ref[d])
+        assert e.contains(gap_rho), (cosine, d, e, gap_rho)
+        assert f.contains(gap_theta), (cosine, d, f, gap_theta)
+        assert e.relative_digits() >= 25 and f.relative_digits() >= 25

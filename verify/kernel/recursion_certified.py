@@ -73,7 +73,7 @@ class OrbitWalker:
         """Advance to layer ``target`` (>= the current layer)."""
         state = self.state
         while self.layer < target:
-            if self.fast and state.e.mid() <= 1:
+            if self.fast and state.e.mid() < 2:
                 self.layer = _run_default_fast(state, self.layer, target)
                 if self.layer == target:
                     break
@@ -92,9 +92,10 @@ class OrbitWalker:
 
 FAST_PATH_MAX_BITS = 800
 FAST_PATH_MIN_GAP = 2.0**-150   # gaps (and so radii >= 2^-(800+150)) stay far above float64 underflow
+FAST_PATH_MAX_GAP = 2 - 2.0**-20  # 2 - m stays above 2^-20: its float64 value then has a relative error < 2^-32
 _UP = 1 + 2.0**-48            # covers the rounding of a few float64 operations
 _K = 0.3979 * _UP             # >= 1.25 / pi
-_S_DOWN = 1 - 2.0**-48         # float64 sqrt(m (2 - m)) times this is below the exact s(m)
+_S_DOWN = 1 - 2.0**-30         # float64 sqrt(m (2 - m)) times this is below the exact s(m)
 
 
 def _run_default_fast(state: _GapState, layer: int, target: int) -> int:
@@ -106,19 +107,22 @@ def _run_default_fast(state: _GapState, layer: int, target: int) -> int:
 
     * e_{l+1} in g(m_l) +- (rad g(m_l) + R_l), since 0 <= g' <= 1;
     * |a(E) - a(m_l)| <= da_l = 1.25 R_l / (pi s(m_l)) for E in m_l +- R_l while
-      R_l <= m_l / 4 (see :meth:`_GapState._arccos_over_pi`);
+      R_l <= m_l / 4 (see :meth:`_GapState._arccos_over_pi`) and R_l <= (2 - m_l)/4 (the same
+      argument after E -> 2 - E, which leaves s(E) = sqrt(E (2 - E)) unchanged: a first-layer gap
+      in (1, 2), a negative cosine, runs here too);
     * d_{l+1} = d_l (1 - a_l) + l a_l + e_{l+1} with d_l in [0, l], 0 <= 1 - a_l <= 1, so an
       error Sd_l in d_l, da_l in a_l and R_l in e_{l+1} give
       Sd_{l+1} <= Sd_l (1 + da_l) + l da_l + R_l. The loop carries u_l = l - d_l instead:
       u_{l+1} = u_l (1 - a_l) + 1 - e_{l+1} (the same recursion, with no integer operand; u has
       the same error Sd_l), and g as e_l (1 - a_l) + a_l - s_l/pi, sharing 1 - a_l;
-    * s(m_l) = sqrt(m_l (2 - m_l)) is bounded below in float64: m_l is exact, float(m_l) within
-      2^-53 relative of it and 2 - float(m_l) within 2^-52, so four correctly rounded float
-      operations leave sqrt(fm (2 - fm)) within 2^-49 relative of s(m_l), and that value times
-      (1 - 2^-48) is at most s(m_l).
+    * s(m_l) = sqrt(m_l (2 - m_l)) is bounded below in float64: m_l is exact and fm = float(m_l)
+      within 2^-53 relative (so 2^-52 absolute) of it; with 2 - fm >= 2^-20 the value 2 - fm
+      (exact for fm >= 1 by Sterbenz's lemma, correctly rounded below) is within 2^-32 relative
+      of 2 - m_l, so sqrt(fm (2 - fm)), three more correctly rounded operations, is within
+      2^-32 relative of s(m_l), and that value times (1 - 2^-30) is at most s(m_l).
 
-    Stops early (returning the layer) when m_l > 1, m_l < 2^-150 or R_l > m_l / 4,
-    where the general ball step takes over (radii then never reach float64's
+    Stops early (returning the layer) when m_l > 2 - 2^-20, m_l < 2^-150 or
+    R_l > min(m_l, 2 - m_l) / 4, where the general ball step takes over (radii then never reach float64's
     subnormal range, where the rounding bound above would not hold).
     """
     want_ntk = state.want_ntk
@@ -137,10 +141,11 @@ def _run_default_fast(state: _GapState, layer: int, target: int) -> int:
     one, two = arb(1), arb(2)
     while layer < target:
         m_float = float(m)
-        if m_float < FAST_PATH_MIN_GAP or (big_r > 0 and 4 * big_r > m_float):
+        if not FAST_PATH_MIN_GAP <= m_float <= FAST_PATH_MAX_GAP or (
+                big_r > 0 and 4 * big_r > min(m_float, 2 - m_float)):
             break
         # half angle ha = asin(sqrt(m/2)) = atan(tau) and s = sqrt(m (2 - m)) = (2 - m) tau, with
-        # tau = sqrt(m / (2 - m)) (0 < m <= 1): one sqrt and one atan instead of two sqrt and an asin
+        # tau = sqrt(m / (2 - m)) (0 < m < 2): one sqrt and one atan instead of two sqrt and an asin
         q = two - m
         tau = (m / q).sqrt()
         a = tau.atan() * two_over_pi                    # a = arccos(1 - m)/pi = 2 ha/pi
