@@ -7,9 +7,10 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 PROGRESS_LINE_SECONDS = 30.0   # without a terminal: one progress line at most this often
 
@@ -51,6 +52,8 @@ def progress_reporter(total: int, label: str, requested: bool | None) -> tqdm | 
     """A tqdm bar on a terminal (or when asked), plain lines in a log by default, nothing when told."""
     if requested is None and not sys.stderr.isatty():
         return ProgressLines(total, label)
+    from tqdm import tqdm  # only where a bar may show (its import reads package metadata: ~15 ms)
+
     return tqdm(total=total, desc=label, unit=label.split()[0], file=sys.stderr,
                 disable=not show_progress(requested), leave=False)
 
