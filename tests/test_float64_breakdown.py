@@ -25,7 +25,9 @@ def test_float64_differs_at_depth_1e5(kernel: str) -> None:
     gap_true = cert.gaps[0][1].mid_fraction
     rel_gap_error = abs((1 - value) - gap_true) / gap_true
     if kernel == "nngp":
-        # (1 - rho) L^2 from float64 is off by far more than its 16 digits suggest
-        assert rel_gap_error > Fraction(1, 1000), float(rel_gap_error)
+        # (1 - rho) L^2 from float64 is off by far more than its 16 digits suggest: about 2e-6 with
+        # sqrt((1 - z)(1 + z)) in h (since 2026-12-01), about 9% with sqrt(1 - z^2) (the bench's
+        # hand-written loop); the per-layer change of rho, ~e^(3/2), is a few hundred ulps of rho
+        assert rel_gap_error > Fraction(1, 10**9), float(rel_gap_error)
     else:
         assert abs(value - ball.mid_fraction) > 10**6 * ball.rad_fraction

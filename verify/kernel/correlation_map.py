@@ -74,7 +74,9 @@ def h_float64(z: np.ndarray) -> np.ndarray:
     0.3183098861837...
     """
     z = np.clip(z, -1.0, 1.0)
-    out: np.ndarray = (np.sqrt(1.0 - z * z) + z * (math.pi - np.arccos(z))) / math.pi
+    # 1 - z^2 as (1 - z)(1 + z): 1 - z is exact near z = 1 (Sterbenz), where 1 - z * z would lose
+    # its relative accuracy (at depth 50 that cost the NTK up to 2.6e-11 against certified values)
+    out: np.ndarray = (np.sqrt((1.0 - z) * (1.0 + z)) + z * (math.pi - np.arccos(z))) / math.pi
     return out
 
 
