@@ -80,6 +80,19 @@ def h_float64(z: np.ndarray) -> np.ndarray:
     return out
 
 
+def h_kappa0_float64(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Best effort: ``(h(z), kappa0(z))`` in float64 with one arccos for both (the NTK sweep's layer).
+
+    >>> h, k0 = h_kappa0_float64(np.array([0.0, 0.5]))
+    >>> bool(np.all(h == h_float64(np.array([0.0, 0.5])))), bool(np.all(k0 == kappa0_float64(np.array([0.0, 0.5]))))
+    (True, True)
+    """
+    z = np.clip(z, -1.0, 1.0)
+    rest = math.pi - np.arccos(z)
+    h: np.ndarray = (np.sqrt((1.0 - z) * (1.0 + z)) + z * rest) / math.pi
+    return h, rest / math.pi
+
+
 def kappa0_float64(z: np.ndarray) -> np.ndarray:
     """Best effort: ``kappa0(z)`` in float64."""
     out: np.ndarray = (math.pi - np.arccos(np.clip(z, -1.0, 1.0))) / math.pi

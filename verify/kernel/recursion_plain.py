@@ -22,7 +22,7 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 
-from verify.kernel.correlation_map import h_float64, h_mpmath, kappa0_float64, kappa0_mpmath
+from verify.kernel.correlation_map import h_kappa0_float64, h_mpmath, kappa0_mpmath
 from verify.kernel.layer_schedule import LayerSchedule
 
 
@@ -96,8 +96,8 @@ def float64_sweep(
                 if idx == len(targets):
                     break
             lam, nu = next(coeffs)
-            k0 = kappa0_float64(rho)
-            rho = 1.0 - lam * (1.0 - h_float64(rho))
+            h, k0 = h_kappa0_float64(rho)
+            rho = 1.0 - lam * (1.0 - h)
             if want_ntk:
                 theta = nu * rho + (1.0 - nu) * theta * k0
             layer += 1
