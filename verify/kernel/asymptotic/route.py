@@ -250,8 +250,9 @@ def _power_of_two(exponent: int) -> arb:
     return arb(2) ** exponent
 
 
-def _enclose_w(co: AbelCoefficients, target: arb, err: arb, w_floor: arb, bits: int) -> arb:
-    """Certified enclosure of the w >= w_floor with A(w) in ``target``.
+def _bracket_w(co: AbelCoefficients, w: arb, target: arb, err: arb, w_floor: arb, bits: int) -> arb:
+    """Certified enclosure of the w >= w_floor with A(w) in ``target``, bracketed around the point w
+    (from :func:`_newton_mid`; where :func:`_newton_enclose_w` does not certify).
 
     Uses |A - A_N| <= err on [w_floor, oo) and that the exact A is nondecreasing there
     (proven from the hypotheses checked by :func:`~verify.kernel.asymptotic.bounds.remainder_bounds`,
@@ -259,14 +260,9 @@ def _enclose_w(co: AbelCoefficients, target: arb, err: arb, w_floor: arb, bits: 
     bracket end is tested only where the error bound holds (w definitely above
     w_floor); otherwise the floor itself, a lower bound of the true w, is used.
     """
-    return _bracket_w(co, _newton_mid(co, target, bits)[0], target, err, w_floor, bits)
-
-
-def _bracket_w(co: AbelCoefficients, w: arb, target: arb, err: arb, w_floor: arb, bits: int) -> arb:
-    """The bracket of :func:`_enclose_w` around the point w."""
     a_m = arb(1) / co.alpha
     lo_need, hi_need = target.lower(), target.upper()
-    width = (target.rad() + err.upper()) / a_m * 4 + abs(w) * arb(2) ** (-bits + 4)
+    width = (target.rad() + err.upper()) / a_m * 4 + abs(w) * _power_of_two(4 - bits)
     for _ in range(60):
         w_lo, w_hi = arb((w - width).mid()), arb((w + width).mid())
         at_floor = not w_lo > w_floor
@@ -281,7 +277,7 @@ def _bracket_w(co: AbelCoefficients, w: arb, target: arb, err: arb, w_floor: arb
 
 def _newton_enclose_w(co: AbelCoefficients, w: arb, residual: arb, err: arb, w_floor: arb, bits: int
                       ) -> tuple[arb, arb] | None:
-    """The enclosure of :func:`_enclose_w` by one interval-Newton step, and A_N' on a ball around it;
+    """The enclosure of :func:`_bracket_w` by one interval-Newton step, and A_N' on a ball around it;
     None where the step does not certify (then :func:`_bracket_w` brackets).
 
     With w an exact point (from :func:`_newton_mid`), v = ``residual`` = A_N(w) - target and
@@ -589,7 +585,7 @@ def abel_constants(pair: PairCorrelation, digits: int = 30) -> tuple[arb, arb, i
     order = series_order(digits)
     s0 = switch_point(digits)
     bits = _start_bits(digits)
-    rb = remainder_bounds(order, s0, CIRCLE_RADIUS, CIRCLE_BOXES)
+    rb = family_bounds(order, s0, SEED)
     with ctx.workprec(bits):
         n, _, e_n, f_n = _switch_layer(pair, [], "ntk", bits, s0, LayerSchedule(Fraction(1), Fraction(0), 2))
         start = series_start(series_coefficients(order, bits), rb, e_n, f_n, n)
