@@ -330,8 +330,8 @@ def bench_float64_vs_neural_tangents(size: str = "small", progress: bool | None 
         "target_difference": 1e-12,
         "note": "both float64 NTKs drift near cosine 1 (arccos' infinite slope): neural-tangents' diagonal, "
                 "exactly L/(n0 2^(L-1)), is off by the relative error above; off the diagonal the entries that "
-                "differ by more than 1e-12 are judged against certified values below (ours iterates rho itself, "
-                "the natural float64 form, and loses most there)",
+                "differ by more than 1e-12 are judged against certified values below, which say whose float64 "
+                "drifted there",
         "entries_differing_by_more_than_1e-12_against_certified": judged,
         "neural_tangents_python": python,
     }
