@@ -62,8 +62,6 @@ from functools import cached_property
 
 from verify.core.model import Model
 
-KINK_ACTIVATIONS = ("relu", "relu^1", "leaky_relu", "abrelu", "abs")
-
 
 @dataclass(frozen=True, eq=False)
 class KinkFamily:
@@ -131,9 +129,9 @@ def kink_slopes(model: Model) -> tuple[Fraction, Fraction] | None:
 def parabolic_family(model: Model, n0: int = 1) -> KinkFamily | None:
     """The :class:`KinkFamily` of ``model`` for inputs of dimension ``n0``, or None when it is not a member.
 
-    Members: the activations of :data:`KINK_ACTIVATIONS` with a != b, no bias, either
-    parameterization, MLP or resnet (a bias moves the diagonal: not covered). ``n0`` matters only
-    under the standard parameterization (the offset n0/N or n0 ALPHA^2/N).
+    Members: the activations :func:`kink_slopes` knows (relu, relu^1, leaky_relu, abrelu, abs) with
+    a != b, no bias, either parameterization, MLP or resnet (a bias moves the diagonal: not covered).
+    ``n0`` matters only under the standard parameterization (the offset n0/N or n0 ALPHA^2/N).
     """
     ab = kink_slopes(model)
     if ab is None or model.sigma_b2 != 0 or model.sigma_w2 <= 0:
