@@ -27,6 +27,7 @@ SPECS = [n.replace(":A,B", ":-0.5,2").replace(":A", ":0.1") for n in ACTIVATION_
 NT_REFERENCE = ROOT / "tests" / "data" / "nt_models_reference.json"
 
 
+@pytest.mark.slow                        # gelu's quadrature: about 20 s
 @pytest.mark.parametrize("spec", SPECS)
 def test_dual_kernel_checks_pass(spec: str) -> None:
     """(a) Hermite, (b) Price, (c) 2-D quadrature, each against its stated threshold."""

@@ -7,6 +7,7 @@ returned ball and that the ball is as narrow as promised.
 
 from __future__ import annotations
 
+import functools
 import json
 from fractions import Fraction
 
@@ -15,7 +16,7 @@ import pytest
 from conftest import DATA
 from reference import reference_normalized
 
-from verify import kernel_matrix, kernel_sweep
+from verify import kernel_matrix, kernel_sweep, kernels_sweep
 from verify.core.balls import Ball
 
 RHOS = ["-1", "-0.99", "-0.5", "0", "0.3", "0.9", "0.999999", "0.999999999999999999999999999999"]
@@ -48,31 +49,39 @@ def test_grid_of_correlations_and_depths(kernel: str) -> None:
 
 
 ROUTES = ["certified-direct", "certified-asymptotic"]
+KERNELS = ("nngp", "ntk")                    # the order of reference_normalized's pair
+
+
+@functools.cache
+def _reference_at_1e5(digits: int) -> tuple[mpmath.mpf, mpmath.mpf]:
+    """(SigmaBar, ThetaBar) at depth 10^5 from rho^(1) = 0.3 by the plain recursion (10^5 mpmath layers)."""
+    return reference_normalized("0.3", [10**5], dps=2 * digits)[10**5]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("route", ROUTES)
-@pytest.mark.parametrize("kernel", ["nngp", "ntk"])
-def test_depth_1e5_against_mpmath_at_twice_the_digits(kernel: str, route: str) -> None:
+def test_depth_1e5_against_mpmath_at_twice_the_digits(route: str) -> None:
+    """Both kernels from one sweep (as ``--kernel both`` runs them), each against the reference."""
     digits = 30
-    res = kernel_matrix(_pair_points("0.3"), 10**5, kernel=kernel, digits=digits, route=route)
-    ref = reference_normalized("0.3", [10**5], dps=2 * digits)[10**5][0 if kernel == "nngp" else 1]
-    _assert_encloses(res.entries[0][1], ref, 1e-45, digits)
+    both = kernels_sweep(_pair_points("0.3"), [10**5], digits=digits, route=route)
+    for index, kernel in enumerate(KERNELS):
+        _assert_encloses(both[kernel][0].entries[0][1], _reference_at_1e5(digits)[index], 1e-45, digits)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("route", ROUTES)
-@pytest.mark.parametrize("kernel", ["nngp", "ntk"])
-def test_depth_1e6_encloses_committed_reference(kernel: str, route: str) -> None:
-    """Depth 10^6, 30 digits, rho^(1) in {-0.99, 0, 0.9}: radius <= 1e-30, reference inside."""
+def test_depth_1e6_encloses_committed_reference(route: str) -> None:
+    """Depth 10^6, 30 digits, rho^(1) in {-0.99, 0, 0.9}, both kernels: radius <= 1e-30, reference inside."""
     refs = json.loads((DATA / "deep_reference.json").read_text())
     for rho, by_depth in refs["values"].items():
-        res = kernel_matrix(_pair_points(rho), 10**6, kernel=kernel, digits=30, route=route)
-        assert res.method == ("direct iteration" if route == "certified-direct" else "asymptotic series")
-        ball = res.entries[0][1]
-        assert ball.rad_fraction <= Fraction(1, 10**30)
-        with mpmath.workdps(80):
-            _assert_encloses(ball, mpmath.mpf(by_depth[str(10**6)][kernel]), 1e-50, 30)
+        both = kernels_sweep(_pair_points(rho), [10**6], digits=30, route=route)
+        for kernel in KERNELS:
+            res = both[kernel][0]
+            assert res.method == ("direct iteration" if route == "certified-direct" else "asymptotic series")
+            ball = res.entries[0][1]
+            assert ball.rad_fraction <= Fraction(1, 10**30)
+            with mpmath.workdps(80):
+                _assert_encloses(ball, mpmath.mpf(by_depth[str(10**6)][kernel]), 1e-50, 30)
 
 
 def test_high_precision_cosine_is_not_rounded_through_float64() -> None:
