@@ -8,16 +8,27 @@ boundaries through Dask's serialization, as on a real cluster.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pytest
 
+import verify
 from verify import kernels_sweep
 from verify.cli import main
 from verify.core import cluster
 from verify.core.errors import InputError
 
 distributed = pytest.importorskip("distributed", reason="the optional extra 'cluster' (dask[distributed])")
+
+def _without_timings(payload: Any) -> Any:
+    """A JSON payload without its wall-clock fields (``seconds``, ``seconds_kernels``, ...)."""
+    if isinstance(payload, dict):
+        return {k: _without_timings(v) for k, v in payload.items() if "seconds" not in k}
+    if isinstance(payload, list):
+        return [_without_timings(v) for v in payload]
+    return payload
+
 
 POINTS = [["1", "0", "0"], ["0.6", "0.8", "0"], ["0", "0.28", "0.96"], ["-0.8", "0", "0.6"], ["0.48", "0.6", "0.64"]]
 
@@ -63,3 +74,31 @@ def test_cluster_arrays_equal_local_arrays(address: str) -> None:
         for a, b in zip(local[name], remote[name], strict=True):
             assert a.enclosures is not None and b.enclosures is not None
             assert all(np.array_equal(a.enclosures[k], b.enclosures[k]) for k in a.enclosures)
+
+
+def test_solve_and_condition_on_the_cluster_equal_the_local_run(address: str) -> None:
+    """The solve and condition paths send their kernel blocks (K(X, X), K(Z, X)) to the cluster: same balls."""
+    train, labels, test = POINTS[:4], [["1"], ["-1"], ["0"], ["2"]], POINTS[4:]
+    for kernel in ("nngp", "ntk"):
+        local = verify.solve(train, labels, test, 10**4, kernel=kernel, digits=25, progress=False)
+        remote = verify.solve(train, labels, test, 10**4, kernel=kernel, digits=25, progress=False, scheduler=address)
+        assert _without_timings(remote.to_json()) == _without_timings(local.to_json())
+        local_c = verify.condition(POINTS, 10**4, kernel=kernel, digits=25, progress=False)
+        remote_c = verify.condition(POINTS, 10**4, kernel=kernel, digits=25, progress=False, scheduler=address)
+        assert remote_c.to_json() == local_c.to_json()
+
+
+@pytest.mark.parametrize("command", ["solve", "condition"])
+def test_cli_solve_and_condition_take_the_scheduler(address: str, command: str, tmp_path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "x.csv").write_text("\n".join(",".join(p) for p in POINTS[:4]) + "\n")
+    (tmp_path / "y.csv").write_text("1\n-1\n0\n2\n")
+    (tmp_path / "z.csv").write_text(",".join(POINTS[4]) + "\n")
+    args = (["solve", "--train", str(tmp_path / "x.csv"), "--labels", str(tmp_path / "y.csv"),
+             "--test", str(tmp_path / "z.csv"), "--depth", "1e4"] if command == "solve" else
+            ["condition", "--data", str(tmp_path / "x.csv"), "--depths", "10,1e4"])
+    args += ["--digits", "20", "--format", "json", "--quiet"]
+    assert main(args) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert main([*args, "--scheduler", address]) == 0
+    assert _without_timings(json.loads(capsys.readouterr().out)) == _without_timings(local)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +40,7 @@ from verify.linalg.conditioning import ConditionResult
 Points = Dataset | Sequence[Sequence[object]] | np.ndarray
 Rows = Sequence[Sequence[object]]
 Exact = str | int | Fraction
+Scheduler = Any          # None (local processes), a Dask scheduler address, or a dask.distributed.Client
 
 
 def _dataset(points: Points, project: str, name: str) -> Dataset:
@@ -49,17 +51,20 @@ def solve_sweep(train: Points, labels: Rows, test: Points, depths: Sequence[int]
                 digits: int = 30, time: Exact | None = None, lr: Exact = 1, time_scale: str = "normalized",
                 f0_train: Rows | None = None, f0_test: Rows | None = None,
                 param: Parameterization | None = None, project: str = "normalize",
-                progress: bool | None = None, model: Model | None = None) -> list[SolveResult]:
+                progress: bool | None = None, model: Model | None = None,
+                scheduler: Scheduler = None) -> list[SolveResult]:
     """Certified closed-form solutions at every depth in ``depths`` (kernels from one sweep); see :func:`solve`."""
     flow = closed_form.flow_time(time, lr, time_scale) if time is not None else None
     return closed_form.solve_sweep(_dataset(train, project, "train"), labels, _dataset(test, project, "test"), depths,
-                                   kernel, digits, flow, f0_train, f0_test, param, progress, model=model)
+                                   kernel, digits, flow, f0_train, f0_test, param, progress, model=model,
+                                   scheduler=scheduler)
 
 
 def solve(train: Points, labels: Rows, test: Points, depth: int, *, kernel: str = "ntk", digits: int = 30,
           time: Exact | None = None, lr: Exact = 1, time_scale: str = "normalized",
           f0_train: Rows | None = None, f0_test: Rows | None = None, param: Parameterization | None = None,
-          project: str = "normalize", progress: bool | None = None, model: Model | None = None) -> SolveResult:
+          project: str = "normalize", progress: bool | None = None, model: Model | None = None,
+          scheduler: Scheduler = None) -> SolveResult:
     """Certified kernel regression at one depth: W = kappa_Z kappa^-1, f_inf(Z) and, with ``time``, f_t.
 
     ``train`` (n points), ``test`` (m points), ``labels`` (n rows of k values) and ``f0_*``
@@ -69,25 +74,30 @@ def solve(train: Points, labels: Rows, test: Points, depth: int, *, kernel: str 
     Every entry of the result has ``digits`` correct digits (relative to max(1, |value|)).
     The network is ``param`` (seed family: ReLU MLP, NTK parameterization) or ``model``
     (any :class:`~verify.core.model.Model`, e.g. ``Model.parse(activation="erf")``), not both.
+    ``scheduler`` (a ``dask.distributed`` address such as ``"tcp://host:8786"``, or a
+    ``Client``; extra ``cluster``) computes the kernel blocks on that cluster instead of local
+    processes: the result is the same, entry by entry.
     Raises :class:`~verify.core.errors.SingularKernelError` if kappa is singular,
     :class:`~verify.core.errors.InputError` on bad input.
     """
     return solve_sweep(train, labels, test, [depth], kernel=kernel, digits=digits, time=time, lr=lr,
                        time_scale=time_scale, f0_train=f0_train, f0_test=f0_test, param=param,
-                       project=project, progress=progress, model=model)[0]
+                       project=project, progress=progress, model=model, scheduler=scheduler)[0]
 
 
 def condition_sweep(data: Points, depths: Sequence[int], *, kernel: str = "ntk", digits: int = 30,
                     param: Parameterization | None = None, project: str = "normalize",
-                    progress: bool | None = None, model: Model | None = None) -> list[ConditionResult]:
+                    progress: bool | None = None, model: Model | None = None,
+                    scheduler: Scheduler = None) -> list[ConditionResult]:
     """Certified conditioning of kappa at every depth in ``depths`` (kernels from one sweep); see :func:`condition`."""
     return conditioning.conditioning_sweep(_dataset(data, project, "data"), depths, kernel, digits, param, progress,
-                                           model=model)
+                                           model=model, scheduler=scheduler)
 
 
 def condition(data: Points, depth: int, *, kernel: str = "ntk", digits: int = 30,
               param: Parameterization | None = None, project: str = "normalize",
-              progress: bool | None = None, model: Model | None = None) -> ConditionResult:
+              progress: bool | None = None, model: Model | None = None,
+              scheduler: Scheduler = None) -> ConditionResult:
     """Certified det(kappa), log10|det|, the ascending eigenvalues and cond_2 of kappa = K(X, X) at one depth.
 
     Every quantity has ``digits`` relative digits (log10|det|: correct digits). Where the
@@ -95,7 +105,7 @@ def condition(data: Points, depth: int, *, kernel: str = "ntk", digits: int = 30
     :mod:`verify.linalg.singularity`) the result says so exactly (``singular``, ``diagnosis``,
     det = 0) instead of computing. The network is ``param`` or ``model``, as for :func:`solve`;
     outside the seed family only coinciding points and depth 1 are decided from the data, and
-    the certified eigenvalues decide the rest.
+    the certified eigenvalues decide the rest. ``scheduler``: as for :func:`solve`.
     """
     return condition_sweep(data, [depth], kernel=kernel, digits=digits, param=param, project=project,
-                           progress=progress, model=model)[0]
+                           progress=progress, model=model, scheduler=scheduler)[0]

@@ -31,6 +31,7 @@ from typing import Any
 
 from verify.cli.common import (
     add_kernel_and_digits,
+    add_scheduler_argument,
     finish_parser,
     kernel_method_json,
     kernel_method_lines,
@@ -63,6 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, help="CSV/.npy path or builtin:NAME")
     p.add_argument("--depths", required=True, help="comma-separated depths, e.g. 1,10,100,1e4")
     add_kernel_and_digits(p)
+    add_scheduler_argument(p, "the kernels K(X, X)")
     p.add_argument("--breakdown-search", action="store_true",
                    help="search the float64 breakdown depth on a grid (not only the listed depths)")
     p.add_argument("--breakdown-max", help="largest depth of that search (default: the largest "
@@ -84,7 +86,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     data = load_dataset(args.data, args.project)
     progress = progress_from_args(args)
     start = time.perf_counter()
-    source = KernelSource(data, args.kernel, progress=progress, model=network)
+    source = KernelSource(data, args.kernel, progress=progress, model=network, scheduler=args.scheduler)
     param = source.param
     regime = regime_of(data, param)
     require_distinct(data, regime)

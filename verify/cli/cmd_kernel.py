@@ -19,6 +19,7 @@ import numpy as np
 
 from verify.cli.common import (
     add_kernel_and_digits,
+    add_scheduler_argument,
     finish_parser,
     model_text,
     network_from_args,
@@ -56,9 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "the output holds one n x n matrix per depth)")
     add_kernel_and_digits(p, both=True)
     p.add_argument("--route", default="certified", choices=ROUTES)
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run the pairs on a Dask cluster (tcp://HOST:8786; needs the extra 'cluster'); "
-                   "the default is local processes on all cores; the result is the same, entry by entry")
+    add_scheduler_argument(p, "the pairs")
     p.add_argument("--out", help="write the result to a new FILE.npz (float64 arrays for large n: KERNEL_mid, "
                    "KERNEL_rad, KERNEL_gap_mid, KERNEL_gap_rad of shape (depths, n, m), depths, meta) or "
                    "FILE.json (the JSON below); an existing file is refused; stdout then gets a summary")

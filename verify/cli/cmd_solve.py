@@ -28,6 +28,7 @@ from typing import Any
 
 from verify.cli.common import (
     add_kernel_and_digits,
+    add_scheduler_argument,
     finish_parser,
     kernel_method_json,
     kernel_method_lines,
@@ -63,6 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="flow with the normalized kernel (default) or the raw one")
     p.add_argument("--f0-train", help="f_0 on the training points (CSV/.npy, n rows of k)")
     p.add_argument("--f0-test", help="f_0 on the test points (CSV/.npy, m rows of k)")
+    add_scheduler_argument(p, "the kernel blocks (K(X, X) and K(Z, X))")
     finish_parser(p, run, render_table, models=True)
 
 
@@ -79,7 +81,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     f0_test = load_labels(args.f0_test, test.n, "f0 on the test points") if args.f0_test else None
     start = time.perf_counter()
     sol = solve(train, labels, test, depth, args.kernel, digits, flow, f0_train, f0_test,
-                progress=progress_from_args(args), model=network)
+                progress=progress_from_args(args), model=network, scheduler=args.scheduler)
     seconds = time.perf_counter() - start
     out = {"command": "solve", "train": train.name, "test": test.name, "labels": args.labels,
            "n0": train.n0, "projection": train.project, **network_json(sol.parameterization, network),

@@ -88,6 +88,13 @@ def model_from_args(args: argparse.Namespace) -> Parameterization:
     return network_from_args(args).seed_parameterization()
 
 
+def add_scheduler_argument(p: argparse.ArgumentParser, what: str) -> None:
+    """--scheduler ADDRESS: the certified kernels of ``what`` on a Dask cluster (extra ``cluster``)."""
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help=f"run {what} on a Dask cluster (tcp://HOST:8786; needs the extra 'cluster'); "
+                   "the default is local processes on all cores; the result is the same, entry by entry")
+
+
 def add_progress_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -417,17 +417,19 @@ def solve_sweep(train: Dataset, labels: Sequence[Sequence[object]], test: Datase
                 time: FlowTime | None = None, f0_train: Sequence[Sequence[object]] | None = None,
                 f0_test: Sequence[Sequence[object]] | None = None,
                 param: Parameterization | None = None, progress: bool | None = None, *,
-                model: Model | None = None) -> list[SolveResult]:
+                model: Model | None = None, scheduler: Any = None) -> list[SolveResult]:
     """Certified enclosures of the closed-form solution at every depth (kernels in one sweep).
 
     The network is ``param`` or ``model`` (any :class:`~verify.core.model.Model`; not both).
+    ``scheduler`` computes the kernel blocks K(X, X) and K(Z, X) on a Dask cluster (the same
+    balls as the local run; :class:`~verify.linalg.conditioning.KernelSource`).
     Raises :class:`~verify.core.errors.SingularKernelError` (with the reason) if kappa is
     singular at one of the depths.
     """
     digits = check_digits(digits)
     depths = sorted({check_depth(d) for d in depths})
     problem = exact_problem(train, labels, test, time, f0_train, f0_test)
-    source = KernelSource(train, kernel, param, columns=test, progress=progress, model=model)
+    source = KernelSource(train, kernel, param, columns=test, progress=progress, model=model, scheduler=scheduler)
     if time is not None:
         for d in depths:                     # a raw time scale the model cannot give: refused before computing
             time.tau(source.kernel, d, train.n0, source.param, source.model)
@@ -495,7 +497,7 @@ def solve(train: Dataset, labels: Sequence[Sequence[object]], test: Dataset, dep
           f0_train: Sequence[Sequence[object]] | None = None,
           f0_test: Sequence[Sequence[object]] | None = None,
           param: Parameterization | None = None, progress: bool | None = None, *,
-          model: Model | None = None) -> SolveResult:
+          model: Model | None = None, scheduler: Any = None) -> SolveResult:
     """Certified enclosures of W, f_inf(Z) (and f_t with ``time``) at one depth (network: ``param`` or ``model``)."""
     return solve_sweep(train, labels, test, [depth], kernel, digits, time, f0_train, f0_test,
-                       param, progress, model=model)[0]
+                       param, progress, model=model, scheduler=scheduler)[0]

@@ -187,16 +187,19 @@ class KernelSource:
 
     The network is ``param`` (seed family) or ``model`` (any :class:`~verify.core.model.Model`,
     not both); ``model`` is always set, ``param`` holds its variances (the whole network only
-    for the seed family).
+    for the seed family). ``scheduler`` (a ``dask.distributed`` address or client) runs the
+    kernel sweeps on a cluster, as :func:`~verify.kernel.routes.kernel_sweep` does: the same balls.
     """
 
     def __init__(self, data: Dataset, kernel: str, param: Parameterization | None = None,
-                 columns: Dataset | None = None, progress: bool | None = None, *, model: Model | None = None) -> None:
+                 columns: Dataset | None = None, progress: bool | None = None, *, model: Model | None = None,
+                 scheduler: Any = None) -> None:
         self.data, self.kernel, self.columns = data, check_choice(kernel, KERNELS, "kernel"), columns
         self.model = resolve_model(param, model)
         self.param, self.progress = Parameterization(self.model.sigma_w2, self.model.sigma_b2), progress
         self._cache: dict[tuple[int, int], tuple[KernelResult, KernelResult | None]] = {}
         self.kernel_bits = 0
+        self.scheduler = scheduler
 
     def prefetch(self, depths: Sequence[int], kd: int) -> None:
         """Compute every depth in one pass per pair (one sweep)."""
@@ -204,11 +207,12 @@ class KernelSource:
         if not todo:
             return
         gram = kernel_sweep(self.data, todo, self.kernel, kd, model=self.model,
-                            progress=self.progress, relative_gap=True)
+                            progress=self.progress, relative_gap=True, scheduler=self.scheduler)
         cross: Sequence[KernelResult | None] = [None] * len(todo)
         if self.columns is not None:
             cross = kernel_sweep(self.columns, todo, self.kernel, kd, model=self.model,
-                                 progress=self.progress, columns=self.data, relative_gap=True)
+                                 progress=self.progress, columns=self.data, relative_gap=True,
+                                 scheduler=self.scheduler)
         for d, g, c in zip(todo, gram, cross, strict=True):
             self._cache[(d, kd)] = (g, c)
             self.kernel_bits = max(self.kernel_bits, g.working_precision_bits or 0,
@@ -672,7 +676,8 @@ def _conditioning_digits(v: dict | None) -> float:
 
 def conditioning_sweep(data: Dataset, depths: Sequence[int], kernel: str = "ntk", digits: int = 30,
                        param: Parameterization | None = None, progress: bool | None = None,
-                       source: KernelSource | None = None, *, model: Model | None = None) -> list[ConditionResult]:
+                       source: KernelSource | None = None, *, model: Model | None = None,
+                       scheduler: Any = None) -> list[ConditionResult]:
     """Certified enclosures of det, log10|det|, spectrum and cond_2 of kappa at each depth.
 
     The kernels of all depths come from one sweep; ``digits`` is the number of
@@ -680,10 +685,11 @@ def conditioning_sweep(data: Dataset, depths: Sequence[int], kernel: str = "ntk"
     The network is ``param`` or ``model`` (any :class:`~verify.core.model.Model`; not both).
     ``log10_abs_det_raw`` (the raw kernel's log10|det|) is given for the default model and
     for models outside the seed family (their certified diagonal), not for other seed variances.
+    ``scheduler`` runs the kernels on a Dask cluster (see :class:`KernelSource`).
     """
     digits = check_digits(digits)
     depths = sorted({check_depth(d) for d in depths})
-    source = source or KernelSource(data, kernel, param, progress=progress, model=model)
+    source = source or KernelSource(data, kernel, param, progress=progress, model=model, scheduler=scheduler)
     source.prefetch([d for d in depths if not source.diagnose(d).singular], digits + KERNEL_GUARD_DIGITS)
     return [_condition_at(source, depth, digits) for depth in depths]
 
