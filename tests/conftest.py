@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 TESTS = Path(__file__).resolve().parent
 DATA = TESTS / "data"
 sys.path.insert(0, str(TESTS))
+
+
+def without_timing(value: Any) -> Any:
+    """A JSON payload with every wall-clock field (``seconds``, ``seconds_kernels``, ...) removed:
+    all else must be reproducible."""
+    if isinstance(value, dict):
+        return {k: without_timing(v) for k, v in value.items() if "seconds" not in k}
+    if isinstance(value, list):
+        return [without_timing(v) for v in value]
+    return value
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

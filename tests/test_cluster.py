@@ -8,10 +8,10 @@ boundaries through Dask's serialization, as on a real cluster.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import numpy as np
 import pytest
+from conftest import without_timing
 
 import verify
 from verify import kernels_sweep
@@ -20,15 +20,6 @@ from verify.core import cluster
 from verify.core.errors import InputError
 
 distributed = pytest.importorskip("distributed", reason="the optional extra 'cluster' (dask[distributed])")
-
-def _without_timings(payload: Any) -> Any:
-    """A JSON payload without its wall-clock fields (``seconds``, ``seconds_kernels``, ...)."""
-    if isinstance(payload, dict):
-        return {k: _without_timings(v) for k, v in payload.items() if "seconds" not in k}
-    if isinstance(payload, list):
-        return [_without_timings(v) for v in payload]
-    return payload
-
 
 POINTS = [["1", "0", "0"], ["0.6", "0.8", "0"], ["0", "0.28", "0.96"], ["-0.8", "0", "0.6"], ["0.48", "0.6", "0.64"]]
 
@@ -82,7 +73,7 @@ def test_solve_and_condition_on_the_cluster_equal_the_local_run(address: str) ->
     for kernel in ("nngp", "ntk"):
         local = verify.solve(train, labels, test, 10**4, kernel=kernel, digits=25, progress=False)
         remote = verify.solve(train, labels, test, 10**4, kernel=kernel, digits=25, progress=False, scheduler=address)
-        assert _without_timings(remote.to_json()) == _without_timings(local.to_json())
+        assert without_timing(remote.to_json()) == without_timing(local.to_json())
         local_c = verify.condition(POINTS, 10**4, kernel=kernel, digits=25, progress=False)
         remote_c = verify.condition(POINTS, 10**4, kernel=kernel, digits=25, progress=False, scheduler=address)
         assert remote_c.to_json() == local_c.to_json()
@@ -101,4 +92,4 @@ def test_cli_solve_and_condition_take_the_scheduler(address: str, command: str, 
     assert main(args) == 0
     local = json.loads(capsys.readouterr().out)
     assert main([*args, "--scheduler", address]) == 0
-    assert _without_timings(json.loads(capsys.readouterr().out)) == _without_timings(local)
+    assert without_timing(json.loads(capsys.readouterr().out)) == without_timing(local)

@@ -43,6 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from conftest import without_timing
 
 from proofs_checks.finite_width_claim import theorem1_summary
 from verify import Parameterization, kernel_matrix
@@ -347,15 +348,6 @@ def test_draws_do_not_depend_on_the_blas_kernels():
 
 TINY = mc.Profile("tiny", 2, (16, 32, 64), 6, "dense", (16, 32), (2, 3, 4), 6, "conditional",
                   (16, 2, 6), bootstrap=200, data="builtin:sphere-4")
-
-
-def without_timing(value):
-    """The payload with every wall-clock field removed (all else must be reproducible)."""
-    if isinstance(value, dict):
-        return {k: without_timing(v) for k, v in value.items() if "seconds" not in k}
-    if isinstance(value, list):
-        return [without_timing(v) for v in value]
-    return value
 
 
 def test_study_payload_and_reproducibility():
